@@ -1,0 +1,76 @@
+import fastifyCookie from '@fastify/cookie';
+import { ConsoleLogger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module.js';
+import { EMBEDDED_EMULATOR_PATH, type AppConfig, type ConfigDraft } from './config/app-config.js';
+import { withDevelopmentSecrets } from './config/development-secrets.js';
+import { runMigrations } from './database/run-migrations.js';
+import { registerWithEmulator } from './google/emulator-registration.js';
+import { googleEmulatorPlugin } from './google-emulator/google-emulator.plugin.js';
+
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+const NEST_LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
+  silent: [],
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  /** Where the app listens, e.g. http://127.0.0.1:3000. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Migrates the database, builds the app (and the embedded emulator when configured) and listens. */
+export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
+  const logger = new ConsoleLogger('Tokenkeep', { logLevels: NEST_LOG_LEVELS[draft.logLevel] });
+  const config = withDevelopmentSecrets(draft, (line) => logger.warn(line));
+  const applied = await runMigrations(config.database);
+  if (applied.length > 0) logger.log(`Applied migrations: ${applied.join(', ')}`);
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }),
+    { logger },
+  );
+  await app.register(fastifyCookie);
+  if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);
+  app.enableShutdownHooks();
+  await app.listen({ port: config.port, host: config.host });
+  if (config.google.mode === 'external-emulator') await registerWithEmulator(config.google);
+  logger.log(describeGoogle(config));
+
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return { app, config, url: `http://${config.host}:${port}`, close: () => app.close() };
+}
+
+async function mountEmbeddedEmulator(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  const { google } = config;
+  await app.register(googleEmulatorPlugin, {
+    prefix: EMBEDDED_EMULATOR_PATH,
+    issuer: google.emulatorUrl!,
+    accessTokenTtlSeconds: config.emulator.accessTokenTtlSeconds,
+    clients: [{ clientId: google.clientId, clientSecret: google.clientSecret, redirectUris: [google.callbackUrl] }],
+  });
+}
+
+function describeGoogle(config: AppConfig): string {
+  const where = `listening on ${config.publicUrl}`;
+  switch (config.google.mode) {
+    case 'embedded-emulator':
+      return `${where}; no Google credentials set, so signing in uses the built-in Google emulator at ${config.google.emulatorUrl}`;
+    case 'external-emulator':
+      return `${where}; signing in uses the Google emulator at ${config.google.emulatorUrl}`;
+    case 'google':
+      return `${where}; signing in with Google as client ${config.google.clientId}`;
+  }
+}

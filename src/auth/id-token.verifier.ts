@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { SignInError, SignInErrorCode } from './sign-in.error.js';
+
+export interface VerifiedIdentity {
+  sub: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  picture: string | null;
+  hostedDomain: string | null;
+}
+
+export interface IdTokenExpectations {
+  nonceHash: string;
+  accessToken: string;
+}
+
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+/**
+ * Checks an ID token from the token endpoint the way Google prescribes: RS256 signature against the
+ * JWKS (cached, refetched once on an unknown kid), issuer, audience, azp, expiry, and our nonce.
+ */
+export class IdTokenVerifier {
+  private readonly keySet: ReturnType<typeof createRemoteJWKSet>;
+
+  constructor(
+    jwksUrl: string,
+    private readonly issuers: string[],
+    private readonly clientId: string,
+  ) {
+    this.keySet = createRemoteJWKSet(new URL(jwksUrl), {
+      timeoutDuration: 5000,
+      cooldownDuration: 30_000,
+      cacheMaxAge: 10 * 60_000,
+    });
+  }
+
+  async verify(idToken: string | undefined, expected: IdTokenExpectations): Promise<VerifiedIdentity> {
+    if (!idToken) throw invalid('Google returned no ID token');
+    const claims = await this.verifySignatureAndClaims(idToken);
+    if (typeof claims.nonce !== 'string' || sha256(claims.nonce) !== expected.nonceHash) {
+      throw invalid('the ID token nonce does not match this sign-in');
+    }
+    if (claims.azp !== undefined && claims.azp !== this.clientId) {
+      throw invalid('the ID token was issued to another client (azp)');
+    }
+    if (typeof claims.at_hash === 'string' && claims.at_hash !== accessTokenHash(expected.accessToken)) {
+      throw invalid('the ID token does not belong to the access token (at_hash)');
+    }
+    if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw invalid('the ID token has no sub');
+    return toIdentity(claims);
+  }
+
+  private async verifySignatureAndClaims(idToken: string): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(idToken, this.keySet, {
+        algorithms: ['RS256'],
+        issuer: this.issuers,
+        audience: this.clientId,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['iat', 'exp', 'sub'],
+      });
+      return payload;
+    } catch (error) {
+      if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout)) {
+        throw invalid(`the ID token failed verification (${error.code})`);
+      }
+      throw new SignInError(SignInErrorCode.UpstreamUnavailable, 'Google signing keys could not be fetched');
+    }
+  }
+}
+
+function toIdentity(claims: JWTPayload): VerifiedIdentity {
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);
+  return {
+    sub: claims.sub as string,
+    email: text(claims.email),
+    emailVerified: claims.email_verified === true,
+    name: text(claims.name),
+    picture: text(claims.picture),
+    hostedDomain: text(claims.hd),
+  };
+}
+
+function invalid(reason: string): SignInError {
+  return new SignInError(SignInErrorCode.InvalidIdToken, reason);
+}
+
+export function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+function accessTokenHash(accessToken: string): string {
+  return createHash('sha256').update(accessToken).digest().subarray(0, 16).toString('base64url');
+}

@@ -1,0 +1,169 @@
+import { describeIssues, environmentSchema, type Environment } from './env-schema.js';
+import { parseKeyring, type Keyring } from './keyring.js';
+
+export type DatabaseConfig =
+  | { type: 'sqlite'; path: string }
+  | { type: 'postgres'; url: string };
+
+/** Where the app finds Google: the real one, the emulator mounted in this process, or a separate emulator. */
+export type GoogleMode = 'google' | 'embedded-emulator' | 'external-emulator';
+
+export interface AppConfig {
+  environment: Environment['NODE_ENV'];
+  isProduction: boolean;
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  database: DatabaseConfig;
+  google: {
+    mode: GoogleMode;
+    clientId: string;
+    clientSecret: string;
+    scopes: string[];
+    /** Base URL of the emulator, when one is used; its discovery document names it as issuer. */
+    emulatorUrl?: string;
+    callbackUrl: string;
+  };
+  emulator: { accessTokenTtlSeconds: number };
+  tokenKeyring: Keyring;
+  sessionSecret: string;
+  refreshLeewaySeconds: number;
+  session: { idleTimeoutSeconds: number; absoluteTimeoutSeconds: number; cookieName: string; secureCookie: boolean };
+  logLevel: Environment['LOG_LEVEL'];
+}
+
+/**
+ * The configuration as read from the environment. In development the keyring and session secret may
+ * still be missing: `withDevelopmentSecrets` fills them from files under dataDir.
+ */
+export type ConfigDraft = Omit<AppConfig, 'tokenKeyring' | 'sessionSecret'> & {
+  tokenKeyring: Keyring | null;
+  sessionSecret: string | null;
+};
+
+/** The OAuth client the emulator knows the app by when no credentials are configured. */
+export const EMULATOR_CLIENT = {
+  clientId: '000000000000-tokenkeep.apps.googleusercontent.com',
+  clientSecret: 'GOCSPX-tokenkeep-local-emulator',
+} as const;
+
+/** Path below the app's own URL where the embedded emulator is mounted. */
+export const EMBEDDED_EMULATOR_PATH = '/__google';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the whole configuration once; throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): ConfigDraft {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error));
+  const vars = parsed.data;
+  const problems: string[] = [];
+  const isProduction = vars.NODE_ENV === 'production';
+  const publicUrl = vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`;
+  const google = resolveGoogle(vars, publicUrl, problems);
+  const tokenKeyring = resolveKeyring(vars.TOKEN_ENCRYPTION_KEYS, problems);
+
+  if (isProduction) checkProductionSettings(vars, google.mode, publicUrl, tokenKeyring, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const secure = publicUrl.startsWith('https://');
+  return {
+    environment: vars.NODE_ENV,
+    isProduction,
+    host: vars.HOST,
+    port: vars.PORT,
+    publicUrl,
+    dataDir: vars.DATA_DIR,
+    database: parseDatabaseUrl(vars.DATABASE_URL ?? `sqlite:${vars.DATA_DIR}/tokenkeep.sqlite`),
+    google,
+    emulator: { accessTokenTtlSeconds: vars.EMULATOR_ACCESS_TOKEN_TTL_SECONDS },
+    tokenKeyring,
+    sessionSecret: vars.SESSION_SECRET ?? null,
+    refreshLeewaySeconds: vars.REFRESH_LEEWAY_SECONDS,
+    session: {
+      idleTimeoutSeconds: vars.SESSION_IDLE_TIMEOUT_SECONDS,
+      absoluteTimeoutSeconds: vars.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
+      cookieName: secure ? '__Host-tokenkeep_session' : 'tokenkeep_session',
+      secureCookie: secure,
+    },
+    logLevel: vars.LOG_LEVEL,
+  };
+}
+
+function resolveGoogle(vars: Environment, publicUrl: string, problems: string[]): AppConfig['google'] {
+  const scopes = vars.GOOGLE_SCOPES.split(/\s+/);
+  const callbackUrl = `${publicUrl}/auth/google/callback`;
+  const hasId = vars.GOOGLE_CLIENT_ID !== undefined;
+  const hasSecret = vars.GOOGLE_CLIENT_SECRET !== undefined;
+  if (hasId !== hasSecret) {
+    problems.push(
+      `${hasId ? 'GOOGLE_CLIENT_SECRET' : 'GOOGLE_CLIENT_ID'} must be set together with ${hasId ? 'GOOGLE_CLIENT_ID' : 'GOOGLE_CLIENT_SECRET'}`,
+    );
+  }
+  const credentials = hasId && hasSecret
+    ? { clientId: vars.GOOGLE_CLIENT_ID!, clientSecret: vars.GOOGLE_CLIENT_SECRET! }
+    : EMULATOR_CLIENT;
+
+  if (vars.GOOGLE_EMULATOR_URL !== undefined) {
+    if (vars.GOOGLE_EMULATOR === 'off') {
+      problems.push('GOOGLE_EMULATOR_URL must be unset when GOOGLE_EMULATOR=off');
+    }
+    return { mode: 'external-emulator', ...credentials, scopes, emulatorUrl: vars.GOOGLE_EMULATOR_URL, callbackUrl };
+  }
+  if (hasId || hasSecret) return { mode: 'google', ...credentials, scopes, callbackUrl };
+  if (vars.GOOGLE_EMULATOR === 'off') {
+    problems.push('GOOGLE_CLIENT_ID must be set (with GOOGLE_CLIENT_SECRET) when GOOGLE_EMULATOR=off');
+  }
+  return {
+    mode: 'embedded-emulator',
+    ...credentials,
+    scopes,
+    emulatorUrl: `${publicUrl}${EMBEDDED_EMULATOR_PATH}`,
+    callbackUrl,
+  };
+}
+
+function resolveKeyring(value: string | undefined, problems: string[]): Keyring | null {
+  if (value === undefined) return null;
+  try {
+    return parseKeyring(value);
+  } catch (error) {
+    problems.push(`TOKEN_ENCRYPTION_KEYS ${(error as Error).message}`);
+    return null;
+  }
+}
+
+function checkProductionSettings(
+  vars: Environment,
+  mode: GoogleMode,
+  publicUrl: string,
+  keyring: Keyring | null,
+  problems: string[],
+): void {
+  const credentialsMissing = vars.GOOGLE_CLIENT_ID === undefined || vars.GOOGLE_CLIENT_SECRET === undefined;
+  if (mode !== 'google' || credentialsMissing) {
+    problems.push(
+      'GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET must be real Google credentials in production (the emulator is for development)',
+    );
+  }
+  if (!publicUrl.startsWith('https://')) {
+    problems.push('PUBLIC_URL must be an https:// URL in production');
+  }
+  if (keyring === null && vars.TOKEN_ENCRYPTION_KEYS === undefined) {
+    problems.push('TOKEN_ENCRYPTION_KEYS must be set in production (id:base64-32-byte-key, current key first)');
+  }
+  if (vars.SESSION_SECRET === undefined) {
+    problems.push('SESSION_SECRET must be set in production (at least 32 random characters)');
+  }
+}
+
+export function parseDatabaseUrl(url: string): DatabaseConfig {
+  if (url.startsWith('sqlite:')) return { type: 'sqlite', path: url.slice('sqlite:'.length) };
+  return { type: 'postgres', url };
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const wholeSeconds = (fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: `must be a whole number of seconds from ${min} to ${max}` })
+    .int(`must be a whole number of seconds from ${min} to ${max}`)
+    .min(min, `must be a whole number of seconds from ${min} to ${max}`)
+    .max(max, `must be a whole number of seconds from ${min} to ${max}`)
+    .default(fallback);
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a port number from 0 to 65535' })
+    .int('must be a port number from 0 to 65535')
+    .min(0, 'must be a port number from 0 to 65535')
+    .max(65535, 'must be a port number from 0 to 65535')
+    .default(fallback);
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^https?:\/\/[^/]+/.test(value) && URL.canParse(value), {
+    message: 'must be an absolute http(s) URL such as http://localhost:3000',
+  })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+/** Every environment variable the service reads, with its default and what it must look like. */
+export const environmentSchema = z.object({
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'], {
+      error: 'must be development, production or test',
+    })
+    .default('development'),
+  HOST: z.string().trim().min(1, 'must be a host name or address').default('127.0.0.1'),
+  PORT: port(3000),
+  PUBLIC_URL: httpUrl.optional(),
+  DATA_DIR: z.string().trim().min(1, 'must be a folder path').default('data'),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .refine((value) => /^sqlite:.+/.test(value) || /^postgres(ql)?:\/\/.+/.test(value), {
+      message: 'must be sqlite:<file path> or postgres://user@host:port/database',
+    })
+    .optional(),
+  GOOGLE_CLIENT_ID: optionalText,
+  GOOGLE_CLIENT_SECRET: optionalText,
+  GOOGLE_SCOPES: z
+    .string()
+    .trim()
+    .refine((value) => /^openid( |$)/.test(value), {
+      message: 'must be a space-separated scope list starting with openid',
+    })
+    .default('openid email profile'),
+  GOOGLE_EMULATOR: z
+    .enum(['auto', 'off'], {
+      error: 'must be auto (use the emulator when no Google credentials are set) or off',
+    })
+    .default('auto'),
+  GOOGLE_EMULATOR_URL: httpUrl.optional(),
+  EMULATOR_ACCESS_TOKEN_TTL_SECONDS: wholeSeconds(3599, 1, 86400),
+  TOKEN_ENCRYPTION_KEYS: optionalText,
+  SESSION_SECRET: optionalText.refine((value) => value === undefined || value.length >= 32, {
+    message: 'must be at least 32 characters of random text',
+  }),
+  REFRESH_LEEWAY_SECONDS: wholeSeconds(60, 0, 3000),
+  SESSION_IDLE_TIMEOUT_SECONDS: wholeSeconds(24 * 3600, 60, 365 * 86400),
+  SESSION_ABSOLUTE_TIMEOUT_SECONDS: wholeSeconds(7 * 86400, 60, 365 * 86400),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+export const emulatorEnvironmentSchema = z.object({
+  EMULATOR_HOST: z.string().trim().min(1, 'must be a host name or address').default('127.0.0.1'),
+  EMULATOR_PORT: port(4000),
+  EMULATOR_PUBLIC_URL: httpUrl.optional(),
+  EMULATOR_ACCESS_TOKEN_TTL_SECONDS: wholeSeconds(3599, 1, 86400),
+});
+
+/** Turns zod issues into one line per variable: `NAME must ...`. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
+}

@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import type { DatabaseConfig } from '../config/app-config.js';
+import { LoginStateEntity } from '../auth/login-state.entity.js';
+import { SessionEntity } from '../sessions/session.entity.js';
+import { OAuthTokenEntity } from '../tokens/oauth-token.entity.js';
+import { TokenEventEntity } from '../tokens/token-event.entity.js';
+import { UserEntity } from '../users/user.entity.js';
+import { InitialSchema1764403200000 } from '../../migrations/1764403200000-initial-schema.js';
+
+export const ENTITIES = [UserEntity, OAuthTokenEntity, TokenEventEntity, SessionEntity, LoginStateEntity];
+export const MIGRATIONS = [InitialSchema1764403200000];
+
+/** TypeORM options for either database; schema changes only ever come from MIGRATIONS. */
+export function dataSourceOptions(database: DatabaseConfig, poolSize = 10): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+  } as const;
+  if (database.type === 'postgres') {
+    return {
+      ...common,
+      type: 'postgres',
+      url: database.url,
+      extra: { max: poolSize, connectionTimeoutMillis: 5000 },
+    };
+  }
+  if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: database.path,
+    prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import {
+  parseClient,
+  parseClockAdvance,
+  parseFault,
+  parseUser,
+  parseUserReference,
+  userView,
+  type AdminInput,
+} from './admin-input.js';
+import type { EmulatorContext } from './emulator-context.js';
+import { sendJson } from './http-util.js';
+
+export const ADMIN_PREFIX = '/__emulator';
+
+/** Test and benchmark controls; JSON in and out. */
+export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+  registerStatsRoutes(app, ctx);
+  registerRegistryRoutes(app, ctx);
+  registerFaultRoutes(app, ctx);
+  registerControlRoutes(app, ctx);
+}
+
+function refuse(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return sendJson(reply, status, { error: message });
+}
+
+function withInput<T>(
+  reply: FastifyReply,
+  input: AdminInput<T>,
+  use: (value: T) => FastifyReply | Promise<FastifyReply>,
+): FastifyReply | Promise<FastifyReply> {
+  return 'problem' in input ? refuse(reply, 400, input.problem) : use(input.value);
+}
+
+function registerStatsRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+  app.get(`${ADMIN_PREFIX}/stats`, (_request, reply) => sendJson(reply, 200, ctx.stats.snapshot()));
+  app.delete(`${ADMIN_PREFIX}/stats`, (_request, reply) => {
+    ctx.stats.reset();
+    return sendJson(reply, 200, ctx.stats.snapshot());
+  });
+}
+
+function registerRegistryRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+  app.post(`${ADMIN_PREFIX}/clients`, (request, reply) =>
+    withInput(reply, parseClient(request.body), (client) => {
+      const outcome = ctx.registry.registerClient(client);
+      if (outcome === 'conflict') {
+        return refuse(reply, 409, `client ${client.clientId} exists with a different secret`);
+      }
+      ctx.settings.log(`google-emulator: client ${client.clientId} ${outcome}`);
+      const registered = ctx.registry.findClient(client.clientId);
+      const redirectUris = [...(registered?.redirectUris ?? [])];
+      return sendJson(reply, 201, { client_id: client.clientId, redirect_uris: redirectUris });
+    }),
+  );
+  app.get(`${ADMIN_PREFIX}/users`, (_request, reply) =>
+    sendJson(reply, 200, { users: ctx.registry.listUsers().map(userView) }),
+  );
+  app.post(`${ADMIN_PREFIX}/users`, (request, reply) =>
+    withInput(reply, parseUser(request.body), (fields) => {
+      const { user, created } = ctx.registry.upsertUser(fields);
+      return sendJson(reply, created ? 201 : 200, userView(user));
+    }),
+  );
+  app.post(`${ADMIN_PREFIX}/revoke`, (request, reply) =>
+    withInput(reply, parseUserReference(request.body), (reference) => {
+      const user = reference.sub
+        ? ctx.registry.findUser(reference.sub)
+        : ctx.registry.findUserByHint(reference.email ?? '');
+      if (!user) return refuse(reply, 404, 'no such user');
+      const revokedGrants = ctx.grants.revokeUser(user.sub);
+      ctx.settings.log(`google-emulator: revoked ${revokedGrants} grant(s) of ${user.sub}`);
+      return sendJson(reply, 200, { revokedGrants });
+    }),
+  );
+}
+
+function registerFaultRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+  app.get(`${ADMIN_PREFIX}/faults`, (_request, reply) =>
+    sendJson(reply, 200, { faults: ctx.faults.list() }),
+  );
+  app.post(`${ADMIN_PREFIX}/faults`, (request, reply) =>
+    withInput(reply, parseFault(request.body), (fault) => {
+      ctx.faults.add(fault);
+      return sendJson(reply, 201, { faults: ctx.faults.list() });
+    }),
+  );
+  app.delete(`${ADMIN_PREFIX}/faults`, (_request, reply) => {
+    ctx.faults.clear();
+    return sendJson(reply, 200, { faults: [] });
+  });
+}
+
+function registerControlRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+  app.post(`${ADMIN_PREFIX}/clock`, (request, reply) =>
+    withInput(reply, parseClockAdvance(request.body), (seconds) => {
+      ctx.clock.advance(seconds);
+      return sendJson(reply, 200, { offsetSeconds: ctx.clock.offsetSeconds });
+    }),
+  );
+  app.post(`${ADMIN_PREFIX}/keys/rotate`, async (_request, reply) => {
+    const kid = await ctx.keys.rotate();
+    return sendJson(reply, 201, { kid, published: ctx.keys.jwks().keys.map((key) => key.kid) });
+  });
+}

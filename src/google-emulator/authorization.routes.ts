@@ -1,0 +1,139 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  validateAuthorizationRequest,
+  type AuthorizationRequest,
+  type PageProblem,
+} from './authorization-request.js';
+import { consentPage } from './consent-page.js';
+import type { EmulatorContext } from './emulator-context.js';
+import type { EmulatorUser } from './google-emulator.plugin.js';
+import { errorPage } from './html-pages.js';
+import { readParams, sendHtml } from './http-util.js';
+import { callbackScope, coversScopes, mergeScopes } from './scopes.js';
+
+const AUTHORIZATION_PATHS = ['/o/oauth2/v2/auth', '/o/oauth2/auth'];
+export const CONSENT_PATH = '/signin/oauth/consent';
+
+export function registerAuthorizationRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+  for (const path of AUTHORIZATION_PATHS) {
+    app.get(path, (request, reply) => handleAuthorization(ctx, request, reply));
+  }
+  app.post(CONSENT_PATH, (request, reply) => handleConsent(ctx, request, reply));
+}
+
+async function handleAuthorization(
+  ctx: EmulatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  if (await ctx.faults.intercept('authorization', request, reply)) return reply;
+  ctx.stats.countAuthorizationRequest();
+  const validation = validateAuthorizationRequest(readParams(request), ctx.registry);
+  if ('problem' in validation) return showProblem(ctx, reply, validation.problem);
+  const authorization = validation.request;
+  if (authorization.silent) return reply.redirect(silentAuthorization(ctx, authorization), 302);
+  const requestId = ctx.pending.add(authorization);
+  const hinted = authorization.loginHint && ctx.registry.findUserByHint(authorization.loginHint);
+  const page = consentPage({
+    action: `${ctx.settings.issuer}${CONSENT_PATH}`,
+    requestId,
+    clientId: authorization.clientId,
+    scopes: authorization.scopes,
+    users: ctx.registry.listUsers(),
+    selectedSub: hinted ? hinted.sub : undefined,
+  });
+  return sendHtml(reply, 200, page);
+}
+
+async function handleConsent(
+  ctx: EmulatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const params = readParams(request);
+  const authorization = params.request_id ? ctx.pending.take(params.request_id) : undefined;
+  if (!authorization) {
+    return showProblem(ctx, reply, {
+      status: 400,
+      code: 'invalid_request',
+      description: 'This sign-in request is unknown or has expired. Start signing in again.',
+    });
+  }
+  if (params.decision === 'deny') {
+    ctx.stats.countError('access_denied');
+    return reply.redirect(errorRedirect(authorization, { error: 'access_denied' }), 302);
+  }
+  const user = params.sub ? ctx.registry.findUser(params.sub) : undefined;
+  if (params.decision !== 'allow' || !user) {
+    const description = user ? 'decision must be allow or deny' : 'Choose a known account (sub).';
+    return showProblem(ctx, reply, { status: 400, code: 'invalid_request', description });
+  }
+  return reply.redirect(grantWithCode(ctx, authorization, user, 'consent'), 302);
+}
+
+/** prompt=none: a code only if this user already granted every scope to this client. */
+function silentAuthorization(ctx: EmulatorContext, authorization: AuthorizationRequest): string {
+  const hint = authorization.loginHint;
+  const user = hint ? ctx.registry.findUserByHint(hint) : ctx.registry.listUsers()[0];
+  if (!user) {
+    ctx.stats.countError('login_required');
+    return errorRedirect(authorization, { error: 'login_required' });
+  }
+  const granted = ctx.grants.grantedScopes(authorization.clientId, user.sub);
+  if (!coversScopes(granted, authorization.scopes)) {
+    ctx.stats.countError('interaction_required');
+    return errorRedirect(authorization, {
+      error_subtype: 'access_denied',
+      error: 'interaction_required',
+    });
+  }
+  return grantWithCode(ctx, authorization, user, 'none');
+}
+
+/** Records the consent, issues a code and builds Google's success callback URL. */
+function grantWithCode(
+  ctx: EmulatorContext,
+  authorization: AuthorizationRequest,
+  user: EmulatorUser,
+  shownPrompt: 'consent' | 'none',
+): string {
+  const { clientId } = authorization;
+  const previously = ctx.grants.grantedScopes(clientId, user.sub);
+  const scopes = authorization.includeGrantedScopes
+    ? mergeScopes(authorization.scopes, previously)
+    : authorization.scopes;
+  ctx.grants.recordConsent(clientId, user.sub, scopes);
+  const code = ctx.codes.issue({
+    clientId,
+    redirectUri: authorization.redirectUri,
+    sub: user.sub,
+    scopes,
+    accessType: authorization.accessType,
+    consentForced: authorization.consentForced,
+    nonce: authorization.nonce,
+    codeChallenge: authorization.codeChallenge,
+    codeChallengeMethod: authorization.codeChallengeMethod,
+  });
+  ctx.stats.countCodeIssued();
+  const callback = new URL(authorization.redirectUri);
+  if (authorization.state !== undefined) callback.searchParams.append('state', authorization.state);
+  callback.searchParams.append('iss', ctx.settings.issuer);
+  callback.searchParams.append('code', code);
+  callback.searchParams.append('scope', callbackScope(authorization.requestedScopes, scopes));
+  callback.searchParams.append('authuser', '0');
+  if (user.hd) callback.searchParams.append('hd', user.hd);
+  callback.searchParams.append('prompt', shownPrompt);
+  return callback.toString();
+}
+
+function errorRedirect(authorization: AuthorizationRequest, error: Record<string, string>): string {
+  const callback = new URL(authorization.redirectUri);
+  if (authorization.state !== undefined) callback.searchParams.append('state', authorization.state);
+  for (const [name, value] of Object.entries(error)) callback.searchParams.append(name, value);
+  return callback.toString();
+}
+
+function showProblem(ctx: EmulatorContext, reply: FastifyReply, problem: PageProblem): FastifyReply {
+  ctx.stats.countError(problem.code);
+  return sendHtml(reply, problem.status, errorPage(problem.status, problem.code, problem.description));
+}

@@ -1,0 +1,175 @@
+import type { EmulatorClock } from './clock.js';
+import type { AccessType } from './code-store.js';
+import { mergeScopes } from './scopes.js';
+import { newAccessToken, newRefreshToken } from './token-strings.js';
+
+/** Google's limit of live refresh tokens per account and client; the oldest goes silently. */
+export const REFRESH_TOKENS_PER_GRANT = 100;
+
+export interface AccessTokenRecord {
+  token: string;
+  clientId: string;
+  sub: string;
+  scopes: string[];
+  accessType: AccessType;
+  expiresAtMs: number;
+}
+
+export interface RefreshTokenRecord {
+  token: string;
+  clientId: string;
+  sub: string;
+  scopes: string[];
+}
+
+/** What one user granted one client, and every token living on it. */
+interface Grant {
+  clientId: string;
+  sub: string;
+  scopes: string[];
+  refreshTokenIssued: boolean;
+  accessTokens: Set<string>;
+  /** Oldest first. */
+  refreshTokens: string[];
+}
+
+const SWEEP_EVERY_ISSUES = 500;
+
+export class GrantStore {
+  private readonly grants = new Map<string, Grant>();
+  private readonly accessTokens = new Map<string, AccessTokenRecord>();
+  private readonly refreshTokens = new Map<string, RefreshTokenRecord>();
+  private issuesSinceSweep = 0;
+
+  constructor(
+    private readonly clock: EmulatorClock,
+    private readonly accessTokenTtlSeconds: number,
+    private readonly marker: string,
+  ) {}
+
+  /** Records consent; returns the scopes now granted to the client. */
+  recordConsent(clientId: string, sub: string, scopes: readonly string[]): string[] {
+    const grant = this.grantFor(clientId, sub);
+    grant.scopes = mergeScopes(grant.scopes, scopes);
+    return grant.scopes;
+  }
+
+  grantedScopes(clientId: string, sub: string): string[] {
+    return this.grants.get(grantKey(clientId, sub))?.scopes ?? [];
+  }
+
+  hasIssuedRefreshToken(clientId: string, sub: string): boolean {
+    return this.grants.get(grantKey(clientId, sub))?.refreshTokenIssued ?? false;
+  }
+
+  issueAccessToken(
+    fields: Omit<AccessTokenRecord, 'token' | 'expiresAtMs'>,
+  ): AccessTokenRecord {
+    this.sweepExpiredNowAndThen();
+    const record: AccessTokenRecord = {
+      ...fields,
+      token: newAccessToken(this.marker),
+      expiresAtMs: this.clock.nowMs() + this.accessTokenTtlSeconds * 1000,
+    };
+    this.accessTokens.set(record.token, record);
+    this.grantFor(fields.clientId, fields.sub).accessTokens.add(record.token);
+    return record;
+  }
+
+  issueRefreshToken(fields: Omit<RefreshTokenRecord, 'token'>): RefreshTokenRecord {
+    const record: RefreshTokenRecord = { ...fields, token: newRefreshToken(this.marker) };
+    const grant = this.grantFor(fields.clientId, fields.sub);
+    grant.refreshTokenIssued = true;
+    grant.refreshTokens.push(record.token);
+    this.refreshTokens.set(record.token, record);
+    while (grant.refreshTokens.length > REFRESH_TOKENS_PER_GRANT) {
+      this.refreshTokens.delete(grant.refreshTokens.shift() as string);
+    }
+    return record;
+  }
+
+  /** A live, unexpired access token. */
+  findAccessToken(token: string): AccessTokenRecord | undefined {
+    const record = this.accessTokens.get(token);
+    if (!record || record.expiresAtMs <= this.clock.nowMs()) return undefined;
+    return record;
+  }
+
+  findRefreshToken(token: string): RefreshTokenRecord | undefined {
+    return this.refreshTokens.get(token);
+  }
+
+  /** Drops one refresh token (rotation), leaving the rest of the grant alone. */
+  retireRefreshToken(token: string): void {
+    const record = this.refreshTokens.get(token);
+    if (!record) return;
+    this.refreshTokens.delete(token);
+    const grant = this.grants.get(grantKey(record.clientId, record.sub));
+    if (grant) grant.refreshTokens = grant.refreshTokens.filter((t) => t !== token);
+  }
+
+  /** Revoking any token of a grant revokes the whole grant. False if the token is not live. */
+  revokeGrantOfToken(token: string): boolean {
+    const record = this.findAccessToken(token) ?? this.refreshTokens.get(token);
+    if (!record) return false;
+    this.revokeGrant(grantKey(record.clientId, record.sub));
+    return true;
+  }
+
+  /** Every grant of the user, all clients; returns how many there were. */
+  revokeUser(sub: string): number {
+    const userGrants = [...this.grants.values()].filter((g) => g.sub === sub);
+    for (const grant of userGrants) this.revokeGrant(grantKey(grant.clientId, grant.sub));
+    return userGrants.length;
+  }
+
+  /** Kills exactly these tokens (a replayed code's), not the rest of the grant. */
+  revokeTokens(tokens: readonly string[]): void {
+    for (const token of tokens) {
+      this.accessTokens.delete(token);
+      this.retireRefreshToken(token);
+    }
+  }
+
+  private revokeGrant(key: string): void {
+    const grant = this.grants.get(key);
+    if (!grant) return;
+    for (const token of grant.accessTokens) this.accessTokens.delete(token);
+    for (const token of grant.refreshTokens) this.refreshTokens.delete(token);
+    this.grants.delete(key);
+  }
+
+  private grantFor(clientId: string, sub: string): Grant {
+    const key = grantKey(clientId, sub);
+    let grant = this.grants.get(key);
+    if (!grant) {
+      grant = {
+        clientId,
+        sub,
+        scopes: [],
+        refreshTokenIssued: false,
+        accessTokens: new Set(),
+        refreshTokens: [],
+      };
+      this.grants.set(key, grant);
+    }
+    return grant;
+  }
+
+  /** Expired access tokens are forgotten now and then so long benchmarks do not grow memory. */
+  private sweepExpiredNowAndThen(): void {
+    this.issuesSinceSweep += 1;
+    if (this.issuesSinceSweep < SWEEP_EVERY_ISSUES) return;
+    this.issuesSinceSweep = 0;
+    const now = this.clock.nowMs();
+    for (const [token, record] of this.accessTokens) {
+      if (record.expiresAtMs > now) continue;
+      this.accessTokens.delete(token);
+      this.grants.get(grantKey(record.clientId, record.sub))?.accessTokens.delete(token);
+    }
+  }
+}
+
+function grantKey(clientId: string, sub: string): string {
+  return `${clientId}\u0000${sub}`;
+}

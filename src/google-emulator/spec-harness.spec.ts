@@ -1,0 +1,191 @@
+// Shared helpers for the emulator's unit tests (named .spec so the build leaves it out).
+import assert from 'node:assert/strict';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import {
+  googleEmulatorPlugin,
+  type EmulatorClient,
+  type EmulatorOptions,
+} from './google-emulator.plugin.js';
+
+export const BASE = '/__google';
+export const ISSUER = `http://localhost:3000${BASE}`;
+export const REDIRECT_URI = 'http://localhost:3000/auth/google/callback';
+export const CLIENT: EmulatorClient = {
+  clientId: '1234-test.apps.googleusercontent.com',
+  clientSecret: 'GOCSPX-test-secret',
+  redirectUris: [REDIRECT_URI],
+};
+export const OTHER_CLIENT: EmulatorClient = {
+  clientId: '5678-other.apps.googleusercontent.com',
+  clientSecret: 'GOCSPX-other-secret',
+  redirectUris: [REDIRECT_URI],
+};
+export const ADA_SUB = '104892461539281739254';
+export const ALAN_SUB = '117350929174625391823';
+export const FORM = 'application/x-www-form-urlencoded';
+
+export type Params = Record<string, string>;
+
+export async function buildEmulator(options: Partial<EmulatorOptions> = {}): Promise<FastifyInstance> {
+  const app = Fastify();
+  await app.register(googleEmulatorPlugin, {
+    prefix: BASE,
+    issuer: ISSUER,
+    accessTokenTtlSeconds: 3599,
+    clients: [CLIENT, OTHER_CLIENT],
+    ...options,
+  });
+  await app.ready();
+  return app;
+}
+
+export function authorizationParams(params: Params = {}): Params {
+  return {
+    client_id: CLIENT.clientId,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    scope: 'openid email profile',
+    state: 'state-123',
+    ...params,
+  };
+}
+
+export function authorize(app: FastifyInstance, params: Params = {}): Promise<LightMyRequestResponse> {
+  const query = new URLSearchParams(authorizationParams(params));
+  return app.inject({ method: 'GET', url: `${BASE}/o/oauth2/v2/auth?${query.toString()}` });
+}
+
+export interface ConsentForm {
+  actionPath: string;
+  requestId: string;
+  checkedSub: string | undefined;
+}
+
+/** Reads the consent page the way a test script would. */
+export function readConsentForm(html: string): ConsentForm {
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+  const requestId = /name="request_id" value="([^"]+)"/.exec(html)?.[1];
+  assert.ok(action && requestId, 'consent page has a form with request_id');
+  const checkedSub = /name="sub" value="([^"]+)" checked/.exec(html)?.[1];
+  return { actionPath: new URL(action).pathname, requestId, checkedSub };
+}
+
+export async function decide(
+  app: FastifyInstance,
+  html: string,
+  decision: 'allow' | 'deny',
+  sub?: string,
+): Promise<LightMyRequestResponse> {
+  const form = readConsentForm(html);
+  const body = new URLSearchParams({ request_id: form.requestId, decision });
+  const chosen = sub ?? form.checkedSub;
+  if (chosen) body.set('sub', chosen);
+  return app.inject({
+    method: 'POST',
+    url: form.actionPath,
+    headers: { 'content-type': FORM },
+    payload: body.toString(),
+  });
+}
+
+export function callbackOf(response: LightMyRequestResponse): URL {
+  assert.equal(response.statusCode, 302, response.body);
+  return new URL(String(response.headers.location));
+}
+
+/** Authorization request, consent (allow) and the callback's query. */
+export async function obtainCode(
+  app: FastifyInstance,
+  params: Params = {},
+  sub?: string,
+): Promise<URLSearchParams> {
+  const page = await authorize(app, params);
+  assert.equal(page.statusCode, 200, page.body);
+  return callbackOf(await decide(app, page.body, 'allow', sub)).searchParams;
+}
+
+export function postForm(
+  app: FastifyInstance,
+  path: string,
+  params: Params,
+  headers: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: 'POST',
+    url: `${BASE}${path}`,
+    headers: { 'content-type': FORM, ...headers },
+    payload: new URLSearchParams(params).toString(),
+  });
+}
+
+export function exchangeCode(
+  app: FastifyInstance,
+  code: string,
+  extra: Params = {},
+): Promise<LightMyRequestResponse> {
+  return postForm(app, '/token', {
+    grant_type: 'authorization_code',
+    code,
+    client_id: CLIENT.clientId,
+    client_secret: CLIENT.clientSecret,
+    redirect_uri: REDIRECT_URI,
+    ...extra,
+  });
+}
+
+export function refresh(
+  app: FastifyInstance,
+  refreshToken: string,
+  extra: Params = {},
+): Promise<LightMyRequestResponse> {
+  return postForm(app, '/token', {
+    grant_type: 'refresh_token',
+    refresh_token: refreshToken,
+    client_id: CLIENT.clientId,
+    client_secret: CLIENT.clientSecret,
+    ...extra,
+  });
+}
+
+export interface TokenBody {
+  access_token: string;
+  expires_in: number;
+  refresh_token?: string;
+  scope: string;
+  token_type: string;
+  id_token?: string;
+}
+
+/** Full sign-in: consent, then the code exchange; asserts success. */
+export async function signIn(app: FastifyInstance, params: Params = {}): Promise<TokenBody> {
+  const callback = await obtainCode(app, params);
+  const response = await exchangeCode(app, String(callback.get('code')));
+  assert.equal(response.statusCode, 200, response.body);
+  return response.json<TokenBody>();
+}
+
+export function assertTokenError(
+  response: LightMyRequestResponse,
+  status: number,
+  error: string,
+  description: string,
+): void {
+  assert.equal(response.statusCode, status, response.body);
+  assert.deepEqual(response.json(), { error, error_description: description });
+}
+
+export function getJson(
+  app: FastifyInstance,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'GET', url: `${BASE}${path}`, headers });
+}
+
+export function postJson(
+  app: FastifyInstance,
+  path: string,
+  body: unknown,
+): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'POST', url: `${BASE}${path}`, payload: body as object });
+}

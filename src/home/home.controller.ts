@@ -1,0 +1,27 @@
+import { Controller, Get, Header, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { AuthCookies } from '../auth/cookies.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { TokenStore } from '../tokens/token-store.service.js';
+import { UsersService } from '../users/users.service.js';
+import { renderHomePage } from './home.page.js';
+
+@Controller()
+export class HomeController {
+  constructor(
+    private readonly cookies: AuthCookies,
+    private readonly sessions: SessionsService,
+    private readonly users: UsersService,
+    private readonly tokens: TokenStore,
+  ) {}
+
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  async home(@Req() request: FastifyRequest): Promise<string> {
+    const session = await this.sessions.resolve(this.cookies.readSession(request));
+    const user = session ? await this.users.findById(session.userId) : null;
+    if (!user) return renderHomePage(null);
+    return renderHomePage({ user, token: await this.tokens.status(user.id) });
+  }
+}

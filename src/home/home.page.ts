@@ -1,0 +1,48 @@
+import { escapeHtml, htmlPage } from '../common/html.js';
+import type { TokenStatus } from '../tokens/token-status.js';
+import type { UserEntity } from '../users/user.entity.js';
+
+export interface SignedInView {
+  user: UserEntity;
+  token: TokenStatus | null;
+}
+
+export function renderHomePage(view: SignedInView | null): string {
+  if (view === null) {
+    return htmlPage(
+      'Welcome',
+      `<h1>Tokenkeep</h1>
+<p>Sign in with Google; Tokenkeep keeps your tokens encrypted and fresh.</p>
+<p><a class="button" id="sign-in" href="/auth/google">Sign in with Google</a></p>`,
+    );
+  }
+  const { user, token } = view;
+  return htmlPage(
+    'Signed in',
+    `<h1>Signed in as ${escapeHtml(user.name ?? user.email ?? user.googleSub)}</h1>
+<p class="muted" id="email">${escapeHtml(user.email ?? '')}</p>
+${token ? renderToken(token) : '<p>No Google token is stored.</p>'}
+<nav>
+<a href="/graphql">GraphQL playground</a>
+<form method="post" action="/auth/logout"><button class="button secondary" id="sign-out" type="submit">Sign out</button></form>
+</nav>`,
+  );
+}
+
+function renderToken(token: TokenStatus): string {
+  const reauth =
+    token.state === 'REAUTH_REQUIRED' || token.state === 'REVOKED'
+      ? `<p class="error">Google no longer honours this grant. <a href="/auth/google">Sign in again</a>.</p>`
+      : '';
+  const rows: [string, string][] = [
+    ['State', token.state],
+    ['Scopes', token.scopes.join(' ')],
+    ['Expires at', token.expiresAt ? token.expiresAt.toISOString() : 'unknown'],
+    ['Expires in', token.expiresInSeconds === null ? 'unknown' : `${token.expiresInSeconds} s`],
+    ['Refresh token held', token.hasRefreshToken ? 'yes' : 'no'],
+    ['Last refreshed', token.lastRefreshedAt ? token.lastRefreshedAt.toISOString() : 'never'],
+    ['Refreshes', String(token.refreshCount)],
+  ];
+  const body = rows.map(([name, value]) => `<tr><th>${name}</th><td>${escapeHtml(value)}</td></tr>`).join('\n');
+  return `<h2>Google token</h2>${reauth}<table id="token-status">\n${body}\n</table>`;
+}

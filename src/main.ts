@@ -1,0 +1,12 @@
+import 'reflect-metadata';
+import { startApp } from './app.factory.js';
+import { ConfigError, loadConfig } from './config/app-config.js';
+import { readEnvironment } from './config/environment.js';
+
+try {
+  await startApp(loadConfig(readEnvironment()));
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  for (const problem of error.problems) console.error(`Configuration error: ${problem}`);
+  process.exit(1);
+}

@@ -1,0 +1,23 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** An app session. The cookie holds a random id; only its SHA-256 is stored, so a dump cannot be replayed. */
+@Entity('sessions')
+export class SessionEntity {
+  @PrimaryColumn({ name: 'id_hash', type: 'varchar', length: 64 })
+  idHash: string;
+
+  @Index('ix_sessions_user_id')
+  @Column({ name: 'user_id', type: 'varchar', length: 36 })
+  userId: string;
+
+  @CreateDateColumn({ name: 'created_at' })
+  createdAt: Date;
+
+  /** Absolute end of the session, whatever its activity. */
+  @Index('ix_sessions_expires_at')
+  @Column({ name: 'expires_at' })
+  expiresAt: Date;
+
+  @Column({ name: 'last_seen_at' })
+  lastSeenAt: Date;
+}

@@ -1,0 +1,88 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  UpdateDateColumn,
+  type Relation,
+} from 'typeorm';
+import { UserEntity } from '../users/user.entity.js';
+
+export enum StoredTokenState {
+  Active = 'ACTIVE',
+  ReauthRequired = 'REAUTH_REQUIRED',
+  Revoked = 'REVOKED',
+}
+
+/**
+ * One user's Google grant. Both tokens are AES-256-GCM envelopes (see TokenCipher) bound to this
+ * row's id and column name; `keyId` names the key both were written with.
+ */
+@Entity('oauth_tokens')
+@Index('uq_oauth_tokens_user_provider', ['userId', 'provider'], { unique: true })
+export class OAuthTokenEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ name: 'user_id', type: 'varchar', length: 36 })
+  userId: string;
+
+  @ManyToOne(() => UserEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id' })
+  user?: Relation<UserEntity>;
+
+  @Column({ type: 'varchar', length: 32, default: 'google' })
+  provider: string;
+
+  @Column({ name: 'access_token_ciphertext', type: 'text' })
+  accessTokenCiphertext: string;
+
+  @Column({ name: 'refresh_token_ciphertext', type: 'text', nullable: true })
+  refreshTokenCiphertext: string | null;
+
+  @Column({ name: 'key_id', type: 'varchar', length: 32 })
+  keyId: string;
+
+  /** Space-separated scopes Google granted (from the token response, not the request). */
+  @Column({ type: 'text' })
+  scopes: string;
+
+  @Column({ name: 'token_type', type: 'varchar', length: 32, default: 'Bearer' })
+  tokenType: string;
+
+  /** Absolute expiry computed on our clock from `expires_in` at receipt; null when Google gave none. */
+  @Index('ix_oauth_tokens_expires_at')
+  @Column({ name: 'expires_at', type: Date, nullable: true })
+  expiresAt: Date | null;
+
+  @Column({ type: 'varchar', length: 24, default: StoredTokenState.Active })
+  state: StoredTokenState;
+
+  /** Bumped by every write of the tokens; writers update only the version they read. */
+  @Column({ type: 'integer', default: 1 })
+  version: number;
+
+  @Column({ name: 'refresh_lease_owner', type: 'varchar', length: 64, nullable: true })
+  refreshLeaseOwner: string | null;
+
+  @Column({ name: 'refresh_lease_expires_at', type: Date, nullable: true })
+  refreshLeaseExpiresAt: Date | null;
+
+  @Column({ name: 'last_refreshed_at', type: Date, nullable: true })
+  lastRefreshedAt: Date | null;
+
+  @Column({ name: 'refresh_count', type: 'integer', default: 0 })
+  refreshCount: number;
+
+  @Column({ name: 'last_error_code', type: 'varchar', length: 64, nullable: true })
+  lastErrorCode: string | null;
+
+  @CreateDateColumn({ name: 'created_at' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at' })
+  updatedAt: Date;
+}

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { parseKeyring } from '../config/keyring.js';
+import { DecryptionError, TokenCipher } from './token-cipher.js';
+
+const keyA = randomBytes(32).toString('base64');
+const keyB = randomBytes(32).toString('base64');
+const cipher = new TokenCipher(parseKeyring(`a:${keyA}`));
+const secret = 'ya29.a0-secret-access-token';
+const where = 'oauth_tokens:row-1:access_token';
+
+function flipLastChar(part: string): string {
+  return part.slice(0, -1) + (part.endsWith('A') ? 'B' : 'A');
+}
+
+describe('TokenCipher', () => {
+  it('round-trips and never shows the plaintext', () => {
+    const envelope = cipher.encrypt(secret, where);
+    assert.equal(cipher.decrypt(envelope, where), secret);
+    assert.ok(!envelope.includes(secret));
+    assert.equal(TokenCipher.keyIdOf(envelope), 'a');
+  });
+
+  it('uses a fresh IV, so the same value encrypts differently each time', () => {
+    assert.notEqual(cipher.encrypt(secret, where), cipher.encrypt(secret, where));
+  });
+
+  it('refuses a tampered ciphertext, IV or tag', () => {
+    const parts = cipher.encrypt(secret, where).split(':');
+    for (const index of [2, 3, 4]) {
+      const tampered = parts.map((part, i) => (i === index ? flipLastChar(part) : part)).join(':');
+      assert.throws(() => cipher.decrypt(tampered, where), DecryptionError);
+    }
+  });
+
+  it('refuses an envelope copied to another row or column', () => {
+    const envelope = cipher.encrypt(secret, where);
+    assert.throws(() => cipher.decrypt(envelope, 'oauth_tokens:row-2:access_token'), DecryptionError);
+    assert.throws(() => cipher.decrypt(envelope, 'oauth_tokens:row-1:refresh_token'), DecryptionError);
+  });
+
+  it('refuses the wrong key under the same id, and an unknown key id', () => {
+    const envelope = cipher.encrypt(secret, where);
+    const impostor = new TokenCipher(parseKeyring(`a:${keyB}`));
+    assert.throws(() => impostor.decrypt(envelope, where), DecryptionError);
+    const stranger = new TokenCipher(parseKeyring(`b:${keyB}`));
+    assert.throws(() => stranger.decrypt(envelope, where), /key a is not in TOKEN_ENCRYPTION_KEYS/);
+  });
+
+  it('reads envelopes of every key in the ring and writes with the first', () => {
+    const old = cipher.encrypt(secret, where);
+    const rotated = new TokenCipher(parseKeyring(`b:${keyB},a:${keyA}`));
+    assert.equal(rotated.decrypt(old, where), secret);
+    assert.equal(TokenCipher.keyIdOf(rotated.encrypt(secret, where)), 'b');
+  });
+
+  it('refuses text that is not an envelope', () => {
+    assert.throws(() => cipher.decrypt(secret, where), DecryptionError);
+  });
+});

@@ -1,0 +1,33 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export enum TokenEventType {
+  Issued = 'ISSUED',
+  Refreshed = 'REFRESHED',
+  RefreshFailed = 'REFRESH_FAILED',
+  ReauthRequired = 'REAUTH_REQUIRED',
+  Revoked = 'REVOKED',
+}
+
+/** Audit trail of what happened to a user's grant. Never holds a secret. */
+@Entity('token_events')
+@Index('ix_token_events_user_created', ['userId', 'createdAt'])
+export class TokenEventEntity {
+  @PrimaryGeneratedColumn({ type: 'integer' })
+  id: number;
+
+  @Column({ name: 'user_id', type: 'varchar', length: 36 })
+  userId: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  type: TokenEventType;
+
+  /** A machine-readable reason, such as Google's error code. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  code: string | null;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  detail: string | null;
+
+  @CreateDateColumn({ name: 'created_at' })
+  createdAt: Date;
+}

@@ -1,0 +1,20 @@
+/** The emulator's admin API, over real HTTP. */
+export interface EmulatorStats {
+  authorizationCodesIssued: number;
+  tokenGrants: { authorization_code: number; refresh_token: number };
+  userinfo: number;
+  tokeninfo: number;
+  revocations: number;
+  errors: Record<string, number>;
+}
+
+export async function emulatorStats(emulatorUrl: string): Promise<EmulatorStats> {
+  const response = await fetch(`${emulatorUrl}/__emulator/stats`);
+  if (!response.ok) throw new Error(`emulator stats answered ${response.status}`);
+  return (await response.json()) as EmulatorStats;
+}
+
+export async function tokenInfo(emulatorUrl: string, accessToken: string): Promise<{ status: number; body: Record<string, string> }> {
+  const response = await fetch(`${emulatorUrl}/tokeninfo?access_token=${encodeURIComponent(accessToken)}`);
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
+}

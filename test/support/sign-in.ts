@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import type { BrowserResponse, TestBrowser } from './browser.js';
+
+export interface ConsentPage {
+  action: string;
+  requestId: string;
+  subs: string[];
+}
+
+/** Reads the emulator's consent form: its action, pending request id and the users offered. */
+export function parseConsentPage(page: BrowserResponse): ConsentPage {
+  assert.equal(page.status, 200, `expected the consent page, got ${page.status}: ${page.body.slice(0, 300)}`);
+  const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(page.body)?.[1]
+    ?? /<form[^>]*action="([^"]+)"[^>]*method="post"/i.exec(page.body)?.[1];
+  const requestId = /name="request_id"\s+value="([^"]+)"/.exec(page.body)?.[1]
+    ?? /value="([^"]+)"\s+name="request_id"/.exec(page.body)?.[1];
+  const subs = [...page.body.matchAll(/name="sub"[^>]*value="([^"]+)"/g)].map((match) => match[1]);
+  assert.ok(action && requestId, 'the consent page has a form with a request_id');
+  return { action: new URL(decodeEntities(action), page.url).toString(), requestId: decodeEntities(requestId), subs };
+}
+
+/** Opens /auth/google and follows the redirect to the emulator's consent page. */
+export async function openConsentPage(browser: TestBrowser, appUrl: string): Promise<ConsentPage> {
+  const start = await browser.get(`${appUrl}/auth/google`);
+  assert.equal(start.status, 302, 'GET /auth/google redirects to Google');
+  assert.ok(start.location, 'with a Location');
+  return parseConsentPage(await browser.get(start.location));
+}
+
+/** Submits the consent form and returns the redirect to our callback (not followed). */
+export async function answerConsent(
+  browser: TestBrowser,
+  consent: ConsentPage,
+  decision: 'allow' | 'deny',
+  sub = consent.subs[0],
+): Promise<string> {
+  const answer = await browser.postForm(consent.action, { request_id: consent.requestId, sub, decision });
+  assert.equal(answer.status, 302, `the consent form redirects back, got ${answer.status}: ${answer.body.slice(0, 200)}`);
+  assert.ok(answer.location);
+  return answer.location;
+}
+
+/** The whole sign-in as a person does it; returns the callback URL used and the final page. */
+export async function signIn(browser: TestBrowser, appUrl: string, sub?: string) {
+  const consent = await openConsentPage(browser, appUrl);
+  const callbackUrl = await answerConsent(browser, consent, 'allow', sub);
+  const callback = await browser.get(callbackUrl);
+  const [, ...rest] = await browser.follow(callback);
+  return { callbackUrl, callback, finalPage: rest.at(-1) ?? callback };
+}
+
+function decodeEntities(text: string): string {
+  return text.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+}
