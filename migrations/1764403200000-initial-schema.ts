@@ -1,4 +1,11 @@
-import { Table, TableForeignKey, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
+import {
+  Table,
+  TableForeignKey,
+  TableIndex,
+  type MigrationInterface,
+  type QueryRunner,
+  type TableColumnOptions,
+} from 'typeorm';
 
 /** The first schema: users, their Google tokens, sessions, sign-ins in progress and the token audit trail. */
 export class InitialSchema1764403200000 implements MigrationInterface {
@@ -47,7 +54,11 @@ export class InitialSchema1764403200000 implements MigrationInterface {
           columns.updatedAt(),
         ],
         indices: [
-          new TableIndex({ name: 'uq_oauth_tokens_user_provider', columnNames: ['user_id', 'provider'], isUnique: true }),
+          new TableIndex({
+            name: 'uq_oauth_tokens_user_provider',
+            columnNames: ['user_id', 'provider'],
+            isUnique: true,
+          }),
           new TableIndex({ name: 'ix_oauth_tokens_expires_at', columnNames: ['expires_at'] }),
         ],
         foreignKeys: [userForeignKey('fk_oauth_tokens_user')],
@@ -84,7 +95,9 @@ export class InitialSchema1764403200000 implements MigrationInterface {
           columns.timestamp('expires_at', false),
           columns.createdAt(),
         ],
-        indices: [new TableIndex({ name: 'ix_login_states_expires_at', columnNames: ['expires_at'] })],
+        indices: [
+          new TableIndex({ name: 'ix_login_states_expires_at', columnNames: ['expires_at'] }),
+        ],
       }),
     );
 
@@ -92,14 +105,25 @@ export class InitialSchema1764403200000 implements MigrationInterface {
       new Table({
         name: 'token_events',
         columns: [
-          { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+          {
+            name: 'id',
+            type: 'integer',
+            isPrimary: true,
+            isGenerated: true,
+            generationStrategy: 'increment',
+          },
           columns.id('user_id', false),
           { name: 'type', type: 'varchar', length: '32' },
           { name: 'code', type: 'varchar', length: '64', isNullable: true },
           { name: 'detail', type: 'varchar', length: '255', isNullable: true },
           columns.createdAt(),
         ],
-        indices: [new TableIndex({ name: 'ix_token_events_user_created', columnNames: ['user_id', 'created_at'] })],
+        indices: [
+          new TableIndex({
+            name: 'ix_token_events_user_created',
+            columnNames: ['user_id', 'created_at'],
+          }),
+        ],
         foreignKeys: [userForeignKey('fk_token_events_user')],
       }),
     );

@@ -53,13 +53,22 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   return { app, config, url: `http://${config.host}:${port}`, close: () => app.close() };
 }
 
-async function mountEmbeddedEmulator(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+async function mountEmbeddedEmulator(
+  app: NestFastifyApplication,
+  config: AppConfig,
+): Promise<void> {
   const { google } = config;
   await app.register(googleEmulatorPlugin, {
     prefix: EMBEDDED_EMULATOR_PATH,
     issuer: google.emulatorUrl!,
     accessTokenTtlSeconds: config.emulator.accessTokenTtlSeconds,
-    clients: [{ clientId: google.clientId, clientSecret: google.clientSecret, redirectUris: [google.callbackUrl] }],
+    clients: [
+      {
+        clientId: google.clientId,
+        clientSecret: google.clientSecret,
+        redirectUris: [google.callbackUrl],
+      },
+    ],
   });
 }
 

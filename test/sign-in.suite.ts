@@ -7,7 +7,11 @@ import { TestBrowser } from './support/browser.js';
 import { emulatorStats, tokenInfo } from './support/emulator-admin.js';
 import { answerConsent, openConsentPage, signIn } from './support/sign-in.js';
 import { startTestApp, TEST_KEYRING, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type DatabaseKind, type TestDatabase } from './support/test-database.js';
+import {
+  createTestDatabase,
+  type DatabaseKind,
+  type TestDatabase,
+} from './support/test-database.js';
 
 interface TokenRow {
   id: string;
@@ -67,15 +71,22 @@ export function describeSignIn(kind: DatabaseKind): void {
       const callback = await browser.get(callbackUrl.toString());
       assert.equal(callback.status, 400);
       assert.match(callback.body, /invalid, expired or was already used/);
-      assert.equal((await emulatorStats(app.emulatorUrl)).tokenGrants.authorization_code, grantsBefore);
+      assert.equal(
+        (await emulatorStats(app.emulatorUrl)).tokenGrants.authorization_code,
+        grantsBefore,
+      );
       assert.equal((await tokenRows()).length, 0);
     });
 
     it("a code from another browser's sign-in fails the PKCE check and stores nothing", async () => {
       const victim = new TestBrowser();
       const attacker = new TestBrowser();
-      const victimCallback = new URL(await answerConsent(victim, await openConsentPage(victim, app.url), 'allow'));
-      const attackerCallback = new URL(await answerConsent(attacker, await openConsentPage(attacker, app.url), 'allow'));
+      const victimCallback = new URL(
+        await answerConsent(victim, await openConsentPage(victim, app.url), 'allow'),
+      );
+      const attackerCallback = new URL(
+        await answerConsent(attacker, await openConsentPage(attacker, app.url), 'allow'),
+      );
       victimCallback.searchParams.set('code', attackerCallback.searchParams.get('code')!);
       const callback = await victim.get(victimCallback.toString());
       assert.equal(callback.status, 400);
@@ -95,7 +106,9 @@ export function describeSignIn(kind: DatabaseKind): void {
       assert.match(finalPage.body, /<th>State<\/th><td>ACTIVE<\/td>/);
       assert.match(finalPage.body, /<th>Refresh token held<\/th><td>yes<\/td>/);
 
-      const users = await database.query<{ id: string; google_sub: string; email: string }>('SELECT * FROM users');
+      const users = await database.query<{ id: string; google_sub: string; email: string }>(
+        'SELECT * FROM users',
+      );
       assert.equal(users.length, 1);
       assert.equal(users[0].google_sub, '104892461539281739254');
       const [row] = await tokenRows();
@@ -103,19 +116,35 @@ export function describeSignIn(kind: DatabaseKind): void {
       assert.equal(row.key_id, 'test-key');
       assert.match(row.scopes, /openid/);
       const expiresInMs = new Date(row.expires_at).getTime() - Date.now();
-      assert.ok(expiresInMs > 590_000 && expiresInMs <= 600_000, `expiry ${expiresInMs} ms from now`);
+      assert.ok(
+        expiresInMs > 590_000 && expiresInMs <= 600_000,
+        `expiry ${expiresInMs} ms from now`,
+      );
 
-      const accessToken = cipher.decrypt(row.access_token_ciphertext, associatedData(row.id, 'access_token'));
-      const refreshToken = cipher.decrypt(row.refresh_token_ciphertext!, associatedData(row.id, 'refresh_token'));
+      const accessToken = cipher.decrypt(
+        row.access_token_ciphertext,
+        associatedData(row.id, 'access_token'),
+      );
+      const refreshToken = cipher.decrypt(
+        row.refresh_token_ciphertext!,
+        associatedData(row.id, 'refresh_token'),
+      );
       assert.match(accessToken, /^ya29\./);
       assert.match(refreshToken, /^1\/\//);
-      assert.equal((await tokenInfo(app.emulatorUrl, accessToken)).status, 200, 'the stored token is the live one');
+      assert.equal(
+        (await tokenInfo(app.emulatorUrl, accessToken)).status,
+        200,
+        'the stored token is the live one',
+      );
 
       const dump = await database.dump();
       assert.ok(!dump.includes(accessToken), 'no access token in clear in the database');
       assert.ok(!dump.includes(refreshToken), 'no refresh token in clear in the database');
       for (const seen of browser.seen) {
-        assert.ok(!seen.includes(accessToken) && !seen.includes(refreshToken), 'no token reaches the browser');
+        assert.ok(
+          !seen.includes(accessToken) && !seen.includes(refreshToken),
+          'no token reaches the browser',
+        );
       }
     });
 
@@ -124,7 +153,11 @@ export function describeSignIn(kind: DatabaseKind): void {
       const [before] = await tokenRows();
       const { callbackUrl } = await signIn(browser, app.url);
       const [afterSignIn] = await tokenRows();
-      assert.equal(afterSignIn.version, before.version + 1, 'signing in again updates the same row');
+      assert.equal(
+        afterSignIn.version,
+        before.version + 1,
+        'signing in again updates the same row',
+      );
 
       const replay = await browser.get(callbackUrl);
       assert.equal(replay.status, 400);
@@ -145,7 +178,11 @@ export function describeSignIn(kind: DatabaseKind): void {
       assert.equal(logout.status, 303);
       const home = await browser.get(`${app.url}/`);
       assert.match(home.body, /Sign in with Google/);
-      assert.equal((await database.query('SELECT id_hash FROM sessions')).length, 2, 'only that session ended');
+      assert.equal(
+        (await database.query('SELECT id_hash FROM sessions')).length,
+        2,
+        'only that session ended',
+      );
     });
   });
 }

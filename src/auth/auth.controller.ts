@@ -16,7 +16,10 @@ export class AuthController {
   ) {}
 
   @Get('google')
-  async startGoogleSignIn(@Query('returnTo') returnTo: unknown, @Res() reply: FastifyReply): Promise<void> {
+  async startGoogleSignIn(
+    @Query('returnTo') returnTo: unknown,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const binding = randomBytes(32).toString('base64url');
     const consentUrl = await this.signIn.start(binding, safeReturnPath(returnTo));
     this.cookies.setLoginBinding(reply, binding);
@@ -24,7 +27,10 @@ export class AuthController {
   }
 
   @Get('google/callback')
-  async finishGoogleSignIn(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+  async finishGoogleSignIn(
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     reply.header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer');
     this.cookies.clearLoginBinding(reply);
     const query = request.query as Record<string, string | undefined>;

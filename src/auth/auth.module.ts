@@ -12,10 +12,19 @@ import { LoginStateStore } from './login-state.store.js';
 import { SignInService } from './sign-in.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([LoginStateEntity]), UsersModule, TokensModule, SessionsModule],
+  imports: [
+    TypeOrmModule.forFeature([LoginStateEntity]),
+    UsersModule,
+    TokensModule,
+    SessionsModule,
+  ],
   controllers: [AuthController],
   providers: [
-    { provide: AuthCookies, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new AuthCookies(config.session) },
+    {
+      provide: AuthCookies,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new AuthCookies(config.session),
+    },
     LoginStateStore,
     SignInService,
   ],

@@ -32,7 +32,10 @@ export class AuthCookies {
   }
 
   setLoginBinding(reply: FastifyReply, binding: string): void {
-    reply.setCookie(this.loginCookieName, binding, { ...this.attributes(), maxAge: LOGIN_BINDING_MAX_AGE_SECONDS });
+    reply.setCookie(this.loginCookieName, binding, {
+      ...this.attributes(),
+      maxAge: LOGIN_BINDING_MAX_AGE_SECONDS,
+    });
   }
 
   clearLoginBinding(reply: FastifyReply): void {
@@ -40,7 +43,12 @@ export class AuthCookies {
   }
 
   private attributes() {
-    return { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: this.session.secureCookie };
+    return {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax' as const,
+      secure: this.session.secureCookie,
+    };
   }
 }
 

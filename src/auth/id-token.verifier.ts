@@ -37,7 +37,10 @@ export class IdTokenVerifier {
     });
   }
 
-  async verify(idToken: string | undefined, expected: IdTokenExpectations): Promise<VerifiedIdentity> {
+  async verify(
+    idToken: string | undefined,
+    expected: IdTokenExpectations,
+  ): Promise<VerifiedIdentity> {
     if (!idToken) throw invalid('Google returned no ID token');
     const claims = await this.verifySignatureAndClaims(idToken);
     if (typeof claims.nonce !== 'string' || sha256(claims.nonce) !== expected.nonceHash) {
@@ -46,10 +49,14 @@ export class IdTokenVerifier {
     if (claims.azp !== undefined && claims.azp !== this.clientId) {
       throw invalid('the ID token was issued to another client (azp)');
     }
-    if (typeof claims.at_hash === 'string' && claims.at_hash !== accessTokenHash(expected.accessToken)) {
+    if (
+      typeof claims.at_hash === 'string' &&
+      claims.at_hash !== accessTokenHash(expected.accessToken)
+    ) {
       throw invalid('the ID token does not belong to the access token (at_hash)');
     }
-    if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw invalid('the ID token has no sub');
+    if (typeof claims.sub !== 'string' || claims.sub.length === 0)
+      throw invalid('the ID token has no sub');
     return toIdentity(claims);
   }
 
@@ -67,7 +74,10 @@ export class IdTokenVerifier {
       if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout)) {
         throw invalid(`the ID token failed verification (${error.code})`);
       }
-      throw new SignInError(SignInErrorCode.UpstreamUnavailable, 'Google signing keys could not be fetched');
+      throw new SignInError(
+        SignInErrorCode.UpstreamUnavailable,
+        'Google signing keys could not be fetched',
+      );
     }
   }
 }

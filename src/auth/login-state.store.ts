@@ -16,7 +16,11 @@ export interface ConsumedLoginState {
 }
 
 type StoreDone = (error: Error | null, handle?: string) => void;
-type VerifyDone = (error: Error | null, verifier?: string | false, info?: { message: string }) => void;
+type VerifyDone = (
+  error: Error | null,
+  verifier?: string | false,
+  info?: { message: string },
+) => void;
 
 /**
  * passport-oauth2 state store kept in the database, so any instance can finish a sign-in that
@@ -31,28 +35,42 @@ export class LoginStateStore {
   ) {}
 
   // passport-oauth2 picks the call form by parameter count: store() must keep exactly five.
-  store(req: SignInRequest, verifier: string, _state: unknown, _meta: unknown, done: StoreDone): void {
+  store(
+    req: SignInRequest,
+    verifier: string,
+    _state: unknown,
+    _meta: unknown,
+    done: StoreDone,
+  ): void {
     this.save(req, verifier).then((handle) => done(null, handle), done);
   }
 
   // ...and verify() exactly three; the verifier handed back is sent as code_verifier.
   verify(req: SignInRequest, handle: string, done: VerifyDone): void {
     this.consume(handle, req.browserBinding).then((consumed) => {
-      if (!consumed) return done(null, false, { message: 'unknown, expired, replayed or foreign state' });
+      if (!consumed)
+        return done(null, false, { message: 'unknown, expired, replayed or foreign state' });
       req.loginState = consumed;
       done(null, consumed.codeVerifier);
     }, done);
   }
 
   /** Reads and deletes a state in one go; null unless this caller consumed a live, matching one. */
-  async consume(handle: string | undefined, browserBinding: string | undefined): Promise<ConsumedLoginState | null> {
+  async consume(
+    handle: string | undefined,
+    browserBinding: string | undefined,
+  ): Promise<ConsumedLoginState | null> {
     if (!handle || handle.length > 128) return null;
     const stateHash = sha256(handle);
     const row = await this.states.findOneBy({ stateHash });
     if (!row) return null;
     const { affected } = await this.states.delete({ stateHash });
     if (affected !== 1) return null;
-    if (row.expiresAt <= new Date() || !browserBinding || row.browserBindingHash !== sha256(browserBinding)) {
+    if (
+      row.expiresAt <= new Date() ||
+      !browserBinding ||
+      row.browserBindingHash !== sha256(browserBinding)
+    ) {
       return null;
     }
     return {
@@ -63,7 +81,8 @@ export class LoginStateStore {
   }
 
   private async save(req: SignInRequest, verifier: string): Promise<string> {
-    if (!req.browserBinding || !req.nonce) throw new Error('sign-in started without binding or nonce');
+    if (!req.browserBinding || !req.nonce)
+      throw new Error('sign-in started without binding or nonce');
     const now = new Date();
     await this.states.delete({ expiresAt: LessThan(now) });
     const handle = randomBytes(32).toString('base64url');

@@ -42,10 +42,13 @@ export function runPassport<User>(
       { ...options, session: false },
       (error: unknown, user: User | false, info?: { message?: string }) => {
         if (error) return resolve({ kind: 'error', error });
-        if (!user) return resolve({ kind: 'fail', message: info?.message ?? 'authentication failed' });
+        if (!user)
+          return resolve({ kind: 'fail', message: info?.message ?? 'authentication failed' });
         resolve({ kind: 'success', user });
       },
     ) as (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
-    middleware(request, response, (error) => resolve({ kind: 'error', error: error ?? new Error('passport passed') }));
+    middleware(request, response, (error) =>
+      resolve({ kind: 'error', error: error ?? new Error('passport passed') }),
+    );
   });
 }

@@ -19,7 +19,10 @@ export const SIGN_IN_ERRORS: Record<SignInErrorCode, { status: number; title: st
     status: 401,
     title: 'The identity Google returned could not be verified.',
   },
-  [SignInErrorCode.ProviderError]: { status: 502, title: 'Google reported an error during sign-in.' },
+  [SignInErrorCode.ProviderError]: {
+    status: 502,
+    title: 'Google reported an error during sign-in.',
+  },
   [SignInErrorCode.UpstreamUnavailable]: {
     status: 503,
     title: 'Google could not be reached. Try again in a moment.',

@@ -49,7 +49,12 @@ export class SignInService {
   /** The URL of Google's consent page for a sign-in bound to this browser's binding value. */
   async start(browserBinding: string, returnTo: string): Promise<string> {
     const nonce = randomBytes(24).toString('base64url');
-    const request: SignInRequest = { ...emptyRequest('/auth/google'), browserBinding, nonce, returnTo };
+    const request: SignInRequest = {
+      ...emptyRequest('/auth/google'),
+      browserBinding,
+      nonce,
+      returnTo,
+    };
     const outcome = await runPassport(this.passport, STRATEGY, request, {
       accessType: 'offline',
       prompt: 'consent',
@@ -57,17 +62,27 @@ export class SignInService {
       nonce,
     });
     if (outcome.kind === 'redirect') return outcome.location;
-    throw outcome.kind === 'error' ? outcome.error : new Error(`sign-in start ended in ${outcome.kind}`);
+    throw outcome.kind === 'error'
+      ? outcome.error
+      : new Error(`sign-in start ended in ${outcome.kind}`);
   }
 
   /** Checks the callback end to end and, only if every check passes, stores everything in one transaction. */
-  async complete(query: Record<string, string | undefined>, browserBinding: string | undefined): Promise<CompletedSignIn> {
+  async complete(
+    query: Record<string, string | undefined>,
+    browserBinding: string | undefined,
+  ): Promise<CompletedSignIn> {
     if (query.error) return this.rejectProviderError(query, browserBinding);
-    const request: SignInRequest = { ...emptyRequest('/auth/google/callback'), query, browserBinding };
+    const request: SignInRequest = {
+      ...emptyRequest('/auth/google/callback'),
+      query,
+      browserBinding,
+    };
     const outcome = await runPassport<CodeExchangeResult>(this.passport, STRATEGY, request, {});
     if (outcome.kind !== 'success') throw passportFailureToSignInError(outcome, this.logger);
     const loginState = request.loginState;
-    if (!loginState) throw new SignInError(SignInErrorCode.InvalidState, 'no sign-in state was consumed');
+    if (!loginState)
+      throw new SignInError(SignInErrorCode.InvalidState, 'no sign-in state was consumed');
 
     const receivedAt = new Date();
     const exchange = outcome.user;
@@ -96,7 +111,10 @@ export class SignInService {
     if (query.error === 'access_denied') {
       throw new SignInError(SignInErrorCode.ConsentDenied, 'the user did not allow access');
     }
-    throw new SignInError(SignInErrorCode.ProviderError, `Google answered ${String(query.error).slice(0, 64)}`);
+    throw new SignInError(
+      SignInErrorCode.ProviderError,
+      `Google answered ${String(query.error).slice(0, 64)}`,
+    );
   }
 }
 

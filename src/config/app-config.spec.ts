@@ -56,23 +56,48 @@ describe('loadConfig', () => {
   });
 
   it('names the variable and what it expects for each bad value', () => {
-    assert.deepEqual(problemsOf({ PORT: 'eighty' }), ['PORT must be a port number from 0 to 65535']);
-    assert.match(problemsOf({ DATABASE_URL: 'mysql://x' })[0], /^DATABASE_URL must be sqlite:<file path> or postgres:/);
-    assert.match(problemsOf({ PUBLIC_URL: 'localhost:3000' })[0], /^PUBLIC_URL must be an absolute http\(s\) URL/);
-    assert.match(problemsOf({ REFRESH_LEEWAY_SECONDS: '-5' })[0], /^REFRESH_LEEWAY_SECONDS must be a whole number/);
+    assert.deepEqual(problemsOf({ PORT: 'eighty' }), [
+      'PORT must be a port number from 0 to 65535',
+    ]);
+    assert.match(
+      problemsOf({ DATABASE_URL: 'mysql://x' })[0],
+      /^DATABASE_URL must be sqlite:<file path> or postgres:/,
+    );
+    assert.match(
+      problemsOf({ PUBLIC_URL: 'localhost:3000' })[0],
+      /^PUBLIC_URL must be an absolute http\(s\) URL/,
+    );
+    assert.match(
+      problemsOf({ REFRESH_LEEWAY_SECONDS: '-5' })[0],
+      /^REFRESH_LEEWAY_SECONDS must be a whole number/,
+    );
     assert.match(problemsOf({ GOOGLE_SCOPES: 'email profile' })[0], /^GOOGLE_SCOPES must .* start/);
-    assert.match(problemsOf({ GOOGLE_CLIENT_ID: 'only-id' })[0], /^GOOGLE_CLIENT_SECRET must be set together/);
+    assert.match(
+      problemsOf({ GOOGLE_CLIENT_ID: 'only-id' })[0],
+      /^GOOGLE_CLIENT_SECRET must be set together/,
+    );
     assert.match(problemsOf({ GOOGLE_EMULATOR: 'off' })[0], /^GOOGLE_CLIENT_ID must be set/);
     assert.match(problemsOf({ SESSION_SECRET: 'short' })[0], /^SESSION_SECRET must be at least 32/);
   });
 
   it('checks the keyring: 32-byte keys, named, first one current', () => {
-    const keyring = loadConfig({ TOKEN_ENCRYPTION_KEYS: `new:${key}, old:${'ab'.repeat(32)}` }).tokenKeyring;
+    const keyring = loadConfig({
+      TOKEN_ENCRYPTION_KEYS: `new:${key}, old:${'ab'.repeat(32)}`,
+    }).tokenKeyring;
     assert.equal(keyring?.currentKeyId, 'new');
     assert.deepEqual([...(keyring?.keys.keys() ?? [])], ['new', 'old']);
-    assert.match(problemsOf({ TOKEN_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' })[0], /key k1 must decode to exactly 32 bytes/);
-    assert.match(problemsOf({ TOKEN_ENCRYPTION_KEYS: key })[0], /^TOKEN_ENCRYPTION_KEYS must be a comma-separated list/);
-    assert.match(problemsOf({ TOKEN_ENCRYPTION_KEYS: `a:${key},a:${key}` })[0], /must not repeat the key id a/);
+    assert.match(
+      problemsOf({ TOKEN_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' })[0],
+      /key k1 must decode to exactly 32 bytes/,
+    );
+    assert.match(
+      problemsOf({ TOKEN_ENCRYPTION_KEYS: key })[0],
+      /^TOKEN_ENCRYPTION_KEYS must be a comma-separated list/,
+    );
+    assert.match(
+      problemsOf({ TOKEN_ENCRYPTION_KEYS: `a:${key},a:${key}` })[0],
+      /must not repeat the key id a/,
+    );
   });
 
   it('starts in production only with everything a real deployment needs', () => {
@@ -86,9 +111,15 @@ describe('loadConfig', () => {
       return problemsOf(env).join('\n');
     };
     assert.match(without('GOOGLE_CLIENT_ID'), /real Google credentials in production/);
-    assert.match(without('TOKEN_ENCRYPTION_KEYS'), /TOKEN_ENCRYPTION_KEYS must be set in production/);
+    assert.match(
+      without('TOKEN_ENCRYPTION_KEYS'),
+      /TOKEN_ENCRYPTION_KEYS must be set in production/,
+    );
     assert.match(without('SESSION_SECRET'), /SESSION_SECRET must be set in production/);
-    assert.match(problemsOf({ ...productionEnv, PUBLIC_URL: 'http://tokens.example.com' })[0], /https:\/\/ URL in production/);
+    assert.match(
+      problemsOf({ ...productionEnv, PUBLIC_URL: 'http://tokens.example.com' })[0],
+      /https:\/\/ URL in production/,
+    );
     assert.match(
       problemsOf({ ...productionEnv, GOOGLE_EMULATOR_URL: 'http://127.0.0.1:4000' }).join('\n'),
       /real Google credentials in production/,

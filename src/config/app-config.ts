@@ -1,9 +1,7 @@
 import { describeIssues, environmentSchema, type Environment } from './env-schema.js';
 import { parseKeyring, type Keyring } from './keyring.js';
 
-export type DatabaseConfig =
-  | { type: 'sqlite'; path: string }
-  | { type: 'postgres'; url: string };
+export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'postgres'; url: string };
 
 /** Where the app finds Google: the real one, the emulator mounted in this process, or a separate emulator. */
 export type GoogleMode = 'google' | 'embedded-emulator' | 'external-emulator';
@@ -29,7 +27,12 @@ export interface AppConfig {
   tokenKeyring: Keyring;
   sessionSecret: string;
   refreshLeewaySeconds: number;
-  session: { idleTimeoutSeconds: number; absoluteTimeoutSeconds: number; cookieName: string; secureCookie: boolean };
+  session: {
+    idleTimeoutSeconds: number;
+    absoluteTimeoutSeconds: number;
+    cookieName: string;
+    secureCookie: boolean;
+  };
   logLevel: Environment['LOG_LEVEL'];
 }
 
@@ -96,7 +99,11 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
   };
 }
 
-function resolveGoogle(vars: Environment, publicUrl: string, problems: string[]): AppConfig['google'] {
+function resolveGoogle(
+  vars: Environment,
+  publicUrl: string,
+  problems: string[],
+): AppConfig['google'] {
   const scopes = vars.GOOGLE_SCOPES.split(/\s+/);
   const callbackUrl = `${publicUrl}/auth/google/callback`;
   const hasId = vars.GOOGLE_CLIENT_ID !== undefined;
@@ -106,19 +113,28 @@ function resolveGoogle(vars: Environment, publicUrl: string, problems: string[])
       `${hasId ? 'GOOGLE_CLIENT_SECRET' : 'GOOGLE_CLIENT_ID'} must be set together with ${hasId ? 'GOOGLE_CLIENT_ID' : 'GOOGLE_CLIENT_SECRET'}`,
     );
   }
-  const credentials = hasId && hasSecret
-    ? { clientId: vars.GOOGLE_CLIENT_ID!, clientSecret: vars.GOOGLE_CLIENT_SECRET! }
-    : EMULATOR_CLIENT;
+  const credentials =
+    hasId && hasSecret
+      ? { clientId: vars.GOOGLE_CLIENT_ID!, clientSecret: vars.GOOGLE_CLIENT_SECRET! }
+      : EMULATOR_CLIENT;
 
   if (vars.GOOGLE_EMULATOR_URL !== undefined) {
     if (vars.GOOGLE_EMULATOR === 'off') {
       problems.push('GOOGLE_EMULATOR_URL must be unset when GOOGLE_EMULATOR=off');
     }
-    return { mode: 'external-emulator', ...credentials, scopes, emulatorUrl: vars.GOOGLE_EMULATOR_URL, callbackUrl };
+    return {
+      mode: 'external-emulator',
+      ...credentials,
+      scopes,
+      emulatorUrl: vars.GOOGLE_EMULATOR_URL,
+      callbackUrl,
+    };
   }
   if (hasId || hasSecret) return { mode: 'google', ...credentials, scopes, callbackUrl };
   if (vars.GOOGLE_EMULATOR === 'off') {
-    problems.push('GOOGLE_CLIENT_ID must be set (with GOOGLE_CLIENT_SECRET) when GOOGLE_EMULATOR=off');
+    problems.push(
+      'GOOGLE_CLIENT_ID must be set (with GOOGLE_CLIENT_SECRET) when GOOGLE_EMULATOR=off',
+    );
   }
   return {
     mode: 'embedded-emulator',
@@ -146,7 +162,8 @@ function checkProductionSettings(
   keyring: Keyring | null,
   problems: string[],
 ): void {
-  const credentialsMissing = vars.GOOGLE_CLIENT_ID === undefined || vars.GOOGLE_CLIENT_SECRET === undefined;
+  const credentialsMissing =
+    vars.GOOGLE_CLIENT_ID === undefined || vars.GOOGLE_CLIENT_SECRET === undefined;
   if (mode !== 'google' || credentialsMissing) {
     problems.push(
       'GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET must be real Google credentials in production (the emulator is for development)',
@@ -156,7 +173,9 @@ function checkProductionSettings(
     problems.push('PUBLIC_URL must be an https:// URL in production');
   }
   if (keyring === null && vars.TOKEN_ENCRYPTION_KEYS === undefined) {
-    problems.push('TOKEN_ENCRYPTION_KEYS must be set in production (id:base64-32-byte-key, current key first)');
+    problems.push(
+      'TOKEN_ENCRYPTION_KEYS must be set in production (id:base64-32-byte-key, current key first)',
+    );
   }
   if (vars.SESSION_SECRET === undefined) {
     problems.push('SESSION_SECRET must be set in production (at least 32 random characters)');

@@ -14,9 +14,13 @@ interface DevelopmentSecrets {
  * `<dataDir>/development-secrets.json`, created on first use. Production never gets here without
  * both set (loadConfig refuses), so this never invents a production key.
  */
-export function withDevelopmentSecrets(draft: ConfigDraft, warn: (line: string) => void): AppConfig {
+export function withDevelopmentSecrets(
+  draft: ConfigDraft,
+  warn: (line: string) => void,
+): AppConfig {
   const { tokenKeyring, sessionSecret } = draft;
-  if (tokenKeyring !== null && sessionSecret !== null) return { ...draft, tokenKeyring, sessionSecret };
+  if (tokenKeyring !== null && sessionSecret !== null)
+    return { ...draft, tokenKeyring, sessionSecret };
   if (draft.isProduction) throw new Error('production configuration without secrets');
   const file = join(draft.dataDir, 'development-secrets.json');
   const secrets = readOrCreate(file);

@@ -9,7 +9,9 @@ export interface StandaloneEmulatorConfig {
   accessTokenTtlSeconds: number;
 }
 
-export function loadEmulatorConfig(env: Record<string, string | undefined>): StandaloneEmulatorConfig {
+export function loadEmulatorConfig(
+  env: Record<string, string | undefined>,
+): StandaloneEmulatorConfig {
   const parsed = emulatorEnvironmentSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error));
   const vars = parsed.data;

@@ -12,13 +12,18 @@ const KEY_ID = /^[A-Za-z0-9._-]{1,32}$/;
  */
 export function parseKeyring(value: string): Keyring {
   const keys = new Map<string, Buffer>();
-  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new Error('must list at least one key as id:base64-32-byte-key');
   for (const entry of entries) {
     const separator = entry.indexOf(':');
     const id = separator > 0 ? entry.slice(0, separator) : '';
     if (!KEY_ID.test(id)) {
-      throw new Error('must be a comma-separated list of id:key with ids of letters, digits, . _ -');
+      throw new Error(
+        'must be a comma-separated list of id:key with ids of letters, digits, . _ -',
+      );
     }
     if (keys.has(id)) throw new Error(`must not repeat the key id ${id}`);
     keys.set(id, decodeKey(entry.slice(separator + 1), id));
@@ -27,7 +32,9 @@ export function parseKeyring(value: string): Keyring {
 }
 
 function decodeKey(text: string, id: string): Buffer {
-  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  const key = /^[0-9a-fA-F]{64}$/.test(text)
+    ? Buffer.from(text, 'hex')
+    : Buffer.from(text, 'base64');
   if (key.length !== 32) {
     throw new Error(`key ${id} must decode to exactly 32 bytes (base64 or hex), got ${key.length}`);
   }

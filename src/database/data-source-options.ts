@@ -9,7 +9,13 @@ import { TokenEventEntity } from '../tokens/token-event.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { InitialSchema1764403200000 } from '../../migrations/1764403200000-initial-schema.js';
 
-export const ENTITIES = [UserEntity, OAuthTokenEntity, TokenEventEntity, SessionEntity, LoginStateEntity];
+export const ENTITIES = [
+  UserEntity,
+  OAuthTokenEntity,
+  TokenEventEntity,
+  SessionEntity,
+  LoginStateEntity,
+];
 export const MIGRATIONS = [InitialSchema1764403200000];
 
 /** TypeORM options for either database; schema changes only ever come from MIGRATIONS. */

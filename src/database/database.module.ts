@@ -8,7 +8,10 @@ import { dataSourceOptions } from './data-source-options.js';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config.database), retryAttempts: 2 }),
+      useFactory: (config: AppConfig) => ({
+        ...dataSourceOptions(config.database),
+        retryAttempts: 2,
+      }),
     }),
   ],
 })

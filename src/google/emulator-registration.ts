@@ -20,6 +20,8 @@ export async function registerWithEmulator(google: AppConfig['google']): Promise
   });
   const text = await response.body.text();
   if (response.statusCode >= 300) {
-    throw new Error(`The Google emulator at ${google.emulatorUrl} refused our client (HTTP ${response.statusCode}): ${text.slice(0, 200)}`);
+    throw new Error(
+      `The Google emulator at ${google.emulatorUrl} refused our client (HTTP ${response.statusCode}): ${text.slice(0, 200)}`,
+    );
   }
 }

@@ -43,6 +43,8 @@ function renderToken(token: TokenStatus): string {
     ['Last refreshed', token.lastRefreshedAt ? token.lastRefreshedAt.toISOString() : 'never'],
     ['Refreshes', String(token.refreshCount)],
   ];
-  const body = rows.map(([name, value]) => `<tr><th>${name}</th><td>${escapeHtml(value)}</td></tr>`).join('\n');
+  const body = rows
+    .map(([name, value]) => `<tr><th>${name}</th><td>${escapeHtml(value)}</td></tr>`)
+    .join('\n');
   return `<h2>Google token</h2>${reauth}<table id="token-status">\n${body}\n</table>`;
 }

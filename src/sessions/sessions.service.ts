@@ -44,7 +44,8 @@ export class SessionsService {
       await this.sessions.delete({ idHash });
       return null;
     }
-    if (idleSince > LAST_SEEN_GRANULARITY_MS) await this.sessions.update({ idHash }, { lastSeenAt: now });
+    if (idleSince > LAST_SEEN_GRANULARITY_MS)
+      await this.sessions.update({ idHash }, { lastSeenAt: now });
     return { userId: session.userId, expiresAt: session.expiresAt };
   }
 

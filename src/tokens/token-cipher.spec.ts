@@ -36,8 +36,14 @@ describe('TokenCipher', () => {
 
   it('refuses an envelope copied to another row or column', () => {
     const envelope = cipher.encrypt(secret, where);
-    assert.throws(() => cipher.decrypt(envelope, 'oauth_tokens:row-2:access_token'), DecryptionError);
-    assert.throws(() => cipher.decrypt(envelope, 'oauth_tokens:row-1:refresh_token'), DecryptionError);
+    assert.throws(
+      () => cipher.decrypt(envelope, 'oauth_tokens:row-2:access_token'),
+      DecryptionError,
+    );
+    assert.throws(
+      () => cipher.decrypt(envelope, 'oauth_tokens:row-1:refresh_token'),
+      DecryptionError,
+    );
   });
 
   it('refuses the wrong key under the same id, and an unknown key id', () => {

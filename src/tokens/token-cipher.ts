@@ -37,7 +37,8 @@ export class TokenCipher {
 
   decrypt(envelope: string, associatedData: string): string {
     const [version, keyId, iv, ciphertext, tag] = envelope.split(':');
-    if (version !== ENVELOPE_VERSION || tag === undefined) throw new DecryptionError('not an envelope');
+    if (version !== ENVELOPE_VERSION || tag === undefined)
+      throw new DecryptionError('not an envelope');
     const key = this.key(keyId);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), {
@@ -45,7 +46,10 @@ export class TokenCipher {
       });
       decipher.setAAD(Buffer.from(associatedData, 'utf8'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+      return Buffer.concat([
+        decipher.update(Buffer.from(ciphertext, 'base64url')),
+        decipher.final(),
+      ]).toString('utf8');
     } catch {
       throw new DecryptionError('authentication failed (wrong key, wrong row or tampered data)');
     }
@@ -58,7 +62,8 @@ export class TokenCipher {
 
   private key(keyId: string): Buffer {
     const key = this.keyring.keys.get(keyId);
-    if (key === undefined) throw new DecryptionError(`key ${keyId} is not in TOKEN_ENCRYPTION_KEYS`);
+    if (key === undefined)
+      throw new DecryptionError(`key ${keyId} is not in TOKEN_ENCRYPTION_KEYS`);
     return key;
   }
 }

@@ -8,8 +8,12 @@ export interface TokenResponse {
 }
 
 /** Reads the parsed JSON of a token endpoint answer; a missing or blank refresh_token becomes undefined. */
-export function readTokenResponse(body: Record<string, unknown>, accessToken?: string): TokenResponse {
-  const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+export function readTokenResponse(
+  body: Record<string, unknown>,
+  accessToken?: string,
+): TokenResponse {
+  const text = (value: unknown) =>
+    typeof value === 'string' && value.trim() !== '' ? value : undefined;
   const expiresIn = Number(body.expires_in);
   return {
     accessToken: accessToken ?? text(body.access_token) ?? '',

@@ -15,7 +15,9 @@ export interface TokenStatus {
 
 export function tokenStatusOf(row: OAuthTokenEntity, now = new Date()): TokenStatus {
   const expiresInSeconds =
-    row.expiresAt === null ? null : Math.max(0, Math.floor((row.expiresAt.getTime() - now.getTime()) / 1000));
+    row.expiresAt === null
+      ? null
+      : Math.max(0, Math.floor((row.expiresAt.getTime() - now.getTime()) / 1000));
   return {
     state: stateOf(row, now),
     scopes: row.scopes.split(' ').filter(Boolean),

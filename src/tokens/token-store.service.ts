@@ -24,15 +24,26 @@ export class TokenStore {
    * Stores the tokens of a completed sign-in inside the caller's transaction. A response without a
    * refresh token keeps the one already stored (Google sends it only on the first offline consent).
    */
-  async saveSignIn(manager: EntityManager, userId: string, response: TokenResponse, receivedAt: Date): Promise<void> {
+  async saveSignIn(
+    manager: EntityManager,
+    userId: string,
+    response: TokenResponse,
+    receivedAt: Date,
+  ): Promise<void> {
     const rows = manager.getRepository(OAuthTokenEntity);
     const existing = await rows.findOneBy({ userId, provider: PROVIDER });
     const id = existing?.id ?? randomUUID();
-    const refreshToken = response.refreshToken ?? (existing ? this.storedRefreshToken(existing) : null);
+    const refreshToken =
+      response.refreshToken ?? (existing ? this.storedRefreshToken(existing) : null);
     const values = {
-      accessTokenCiphertext: this.cipher.encrypt(response.accessToken, associatedData(id, 'access_token')),
+      accessTokenCiphertext: this.cipher.encrypt(
+        response.accessToken,
+        associatedData(id, 'access_token'),
+      ),
       refreshTokenCiphertext:
-        refreshToken === null ? null : this.cipher.encrypt(refreshToken, associatedData(id, 'refresh_token')),
+        refreshToken === null
+          ? null
+          : this.cipher.encrypt(refreshToken, associatedData(id, 'refresh_token')),
       keyId: this.cipher.currentKeyId,
       scopes: response.scope ?? '',
       tokenType: response.tokenType ?? 'Bearer',
@@ -50,7 +61,11 @@ export class TokenStore {
     await manager.getRepository(TokenEventEntity).insert({
       userId,
       type: TokenEventType.Issued,
-      detail: response.refreshToken ? 'new refresh token' : refreshToken ? 'kept stored refresh token' : 'no refresh token',
+      detail: response.refreshToken
+        ? 'new refresh token'
+        : refreshToken
+          ? 'kept stored refresh token'
+          : 'no refresh token',
     });
   }
 
@@ -62,9 +77,14 @@ export class TokenStore {
   private storedRefreshToken(row: OAuthTokenEntity): string | null {
     if (row.refreshTokenCiphertext === null) return null;
     try {
-      return this.cipher.decrypt(row.refreshTokenCiphertext, associatedData(row.id, 'refresh_token'));
+      return this.cipher.decrypt(
+        row.refreshTokenCiphertext,
+        associatedData(row.id, 'refresh_token'),
+      );
     } catch (error) {
-      this.logger.error(`Stored refresh token of user ${row.userId} is unreadable: ${(error as Error).message}`);
+      this.logger.error(
+        `Stored refresh token of user ${row.userId} is unreadable: ${(error as Error).message}`,
+      );
       return null;
     }
   }

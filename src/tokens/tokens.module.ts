@@ -10,7 +10,11 @@ import { TokenStore } from './token-store.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([OAuthTokenEntity, TokenEventEntity])],
   providers: [
-    { provide: TokenCipher, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new TokenCipher(config.tokenKeyring) },
+    {
+      provide: TokenCipher,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new TokenCipher(config.tokenKeyring),
+    },
     TokenStore,
   ],
   exports: [TokenCipher, TokenStore],

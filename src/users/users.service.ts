@@ -14,7 +14,10 @@ export class UsersService {
   }
 
   /** The user with this Google `sub`, created or brought up to date; never matched by email. */
-  async upsertFromIdentity(manager: EntityManager, identity: VerifiedIdentity): Promise<UserEntity> {
+  async upsertFromIdentity(
+    manager: EntityManager,
+    identity: VerifiedIdentity,
+  ): Promise<UserEntity> {
     const users = manager.getRepository(UserEntity);
     const profile = {
       email: identity.email,

@@ -35,7 +35,10 @@ export class TestBrowser {
     this.cookies.set(name, value);
   }
 
-  private async send(url: string, init: { method: string; headers: Record<string, string>; body?: string }) {
+  private async send(
+    url: string,
+    init: { method: string; headers: Record<string, string>; body?: string },
+  ) {
     const cookieHeader = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const response = await fetch(url, {
       ...init,
@@ -60,7 +63,9 @@ export class TestBrowser {
     const [pair, ...attributes] = header.split(';');
     const [name, ...rest] = pair.split('=');
     const value = rest.join('=');
-    const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a) || /expires=Thu, 01 Jan 1970/i.test(a));
+    const expired = attributes.some(
+      (a) => /^\s*max-age=0\s*$/i.test(a) || /expires=Thu, 01 Jan 1970/i.test(a),
+    );
     if (expired || value === '') this.cookies.delete(name.trim());
     else this.cookies.set(name.trim(), value);
   }

@@ -14,7 +14,12 @@ export async function emulatorStats(emulatorUrl: string): Promise<EmulatorStats>
   return (await response.json()) as EmulatorStats;
 }
 
-export async function tokenInfo(emulatorUrl: string, accessToken: string): Promise<{ status: number; body: Record<string, string> }> {
-  const response = await fetch(`${emulatorUrl}/tokeninfo?access_token=${encodeURIComponent(accessToken)}`);
+export async function tokenInfo(
+  emulatorUrl: string,
+  accessToken: string,
+): Promise<{ status: number; body: Record<string, string> }> {
+  const response = await fetch(
+    `${emulatorUrl}/tokeninfo?access_token=${encodeURIComponent(accessToken)}`,
+  );
   return { status: response.status, body: (await response.json()) as Record<string, string> };
 }

@@ -9,14 +9,24 @@ export interface ConsentPage {
 
 /** Reads the emulator's consent form: its action, pending request id and the users offered. */
 export function parseConsentPage(page: BrowserResponse): ConsentPage {
-  assert.equal(page.status, 200, `expected the consent page, got ${page.status}: ${page.body.slice(0, 300)}`);
-  const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(page.body)?.[1]
-    ?? /<form[^>]*action="([^"]+)"[^>]*method="post"/i.exec(page.body)?.[1];
-  const requestId = /name="request_id"\s+value="([^"]+)"/.exec(page.body)?.[1]
-    ?? /value="([^"]+)"\s+name="request_id"/.exec(page.body)?.[1];
+  assert.equal(
+    page.status,
+    200,
+    `expected the consent page, got ${page.status}: ${page.body.slice(0, 300)}`,
+  );
+  const action =
+    /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(page.body)?.[1] ??
+    /<form[^>]*action="([^"]+)"[^>]*method="post"/i.exec(page.body)?.[1];
+  const requestId =
+    /name="request_id"\s+value="([^"]+)"/.exec(page.body)?.[1] ??
+    /value="([^"]+)"\s+name="request_id"/.exec(page.body)?.[1];
   const subs = [...page.body.matchAll(/name="sub"[^>]*value="([^"]+)"/g)].map((match) => match[1]);
   assert.ok(action && requestId, 'the consent page has a form with a request_id');
-  return { action: new URL(decodeEntities(action), page.url).toString(), requestId: decodeEntities(requestId), subs };
+  return {
+    action: new URL(decodeEntities(action), page.url).toString(),
+    requestId: decodeEntities(requestId),
+    subs,
+  };
 }
 
 /** Opens /auth/google and follows the redirect to the emulator's consent page. */
@@ -34,8 +44,16 @@ export async function answerConsent(
   decision: 'allow' | 'deny',
   sub = consent.subs[0],
 ): Promise<string> {
-  const answer = await browser.postForm(consent.action, { request_id: consent.requestId, sub, decision });
-  assert.equal(answer.status, 302, `the consent form redirects back, got ${answer.status}: ${answer.body.slice(0, 200)}`);
+  const answer = await browser.postForm(consent.action, {
+    request_id: consent.requestId,
+    sub,
+    decision,
+  });
+  assert.equal(
+    answer.status,
+    302,
+    `the consent form redirects back, got ${answer.status}: ${answer.body.slice(0, 200)}`,
+  );
   assert.ok(answer.location);
   return answer.location;
 }
@@ -50,5 +68,10 @@ export async function signIn(browser: TestBrowser, appUrl: string, sub?: string)
 }
 
 function decodeEntities(text: string): string {
-  return text.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  return text
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 }

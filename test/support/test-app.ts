@@ -16,7 +16,10 @@ export interface TestApp extends RunningApp {
 export const TEST_KEYRING = `test-key:${randomBytes(32).toString('base64')}`;
 
 /** Starts the real app on a free loopback port with the embedded emulator, on the given database. */
-export async function startTestApp(database: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  database: TestDatabase,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'tokenkeep-data-'));
   const running = await startApp(

@@ -32,14 +32,21 @@ async function createSqlite(): Promise<TestDatabase> {
       const db = open();
       try {
         const statement = db.prepare(sql);
-        return Promise.resolve((statement.reader ? statement.all(...params) : (statement.run(...params), [])) as Row[]);
+        return Promise.resolve(
+          (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as Row[],
+        );
       } finally {
         db.close();
       }
     },
     dump: async () => {
       const files = await Promise.all(
-        ['', '-wal'].map((suffix) => readFile(path + suffix).then((b) => b.toString('latin1'), () => '')),
+        ['', '-wal'].map((suffix) =>
+          readFile(path + suffix).then(
+            (b) => b.toString('latin1'),
+            () => '',
+          ),
+        ),
       );
       return files.join('\n');
     },
@@ -64,10 +71,15 @@ async function createPostgres(): Promise<TestDatabase> {
       const tables = await query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
       );
-      const rows = await Promise.all(tables.map(({ table_name }) => query(`SELECT * FROM "${table_name}"`)));
+      const rows = await Promise.all(
+        tables.map(({ table_name }) => query(`SELECT * FROM "${table_name}"`)),
+      );
       return JSON.stringify(rows);
     },
-    drop: () => withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+    drop: () =>
+      withClient(serverUrl, (client) =>
+        client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+      ).then(() => {}),
   };
 }
 
