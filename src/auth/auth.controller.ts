@@ -3,6 +3,7 @@ import { Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { AuthCookies, safeReturnPath } from './cookies.js';
+import { renderApiTokenPage } from './api-token.page.js';
 import { SignInErrorFilter } from './sign-in-error.filter.js';
 import { SignInService } from './sign-in.service.js';
 
@@ -39,6 +40,19 @@ export class AuthController {
     await this.sessions.destroy(this.cookies.readSession(request));
     this.cookies.setSession(reply, completed.sessionId);
     await reply.redirect(completed.returnTo, 303);
+  }
+
+  /** A new session for an API client, shown once; send it as `Authorization: Bearer <token>`. */
+  @Post('api-token')
+  async createApiToken(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const session = await this.sessions.resolve(this.cookies.readSession(request));
+    reply.header('Cache-Control', 'no-store').type('text/html; charset=utf-8');
+    if (!session) {
+      await reply.code(401).send(renderApiTokenPage(null));
+      return;
+    }
+    const token = await this.sessions.create(undefined, session.userId);
+    await reply.code(201).send(renderApiTokenPage(token));
   }
 
   @Post('logout')

@@ -9,7 +9,9 @@ import { AuthController } from './auth.controller.js';
 import { AuthCookies } from './cookies.js';
 import { LoginStateEntity } from './login-state.entity.js';
 import { LoginStateStore } from './login-state.store.js';
+import { SessionGuard } from './session.guard.js';
 import { SignInService } from './sign-in.service.js';
+import { APP_GUARD } from '@nestjs/core';
 
 @Module({
   imports: [
@@ -27,6 +29,7 @@ import { SignInService } from './sign-in.service.js';
     },
     LoginStateStore,
     SignInService,
+    { provide: APP_GUARD, useClass: SessionGuard },
   ],
   exports: [AuthCookies],
 })

@@ -22,6 +22,8 @@ export interface AppConfig {
     /** Base URL of the emulator, when one is used; its discovery document names it as issuer. */
     emulatorUrl?: string;
     callbackUrl: string;
+    /** Deadline of each HTTP call to Google. */
+    httpTimeoutMs: number;
   };
   emulator: { accessTokenTtlSeconds: number };
   tokenKeyring: Keyring;
@@ -106,6 +108,7 @@ function resolveGoogle(
 ): AppConfig['google'] {
   const scopes = vars.GOOGLE_SCOPES.split(/\s+/);
   const callbackUrl = `${publicUrl}/auth/google/callback`;
+  const httpTimeoutMs = vars.GOOGLE_HTTP_TIMEOUT_MS;
   const hasId = vars.GOOGLE_CLIENT_ID !== undefined;
   const hasSecret = vars.GOOGLE_CLIENT_SECRET !== undefined;
   if (hasId !== hasSecret) {
@@ -128,9 +131,10 @@ function resolveGoogle(
       scopes,
       emulatorUrl: vars.GOOGLE_EMULATOR_URL,
       callbackUrl,
+      httpTimeoutMs,
     };
   }
-  if (hasId || hasSecret) return { mode: 'google', ...credentials, scopes, callbackUrl };
+  if (hasId || hasSecret) return { mode: 'google', ...credentials, scopes, callbackUrl, httpTimeoutMs };
   if (vars.GOOGLE_EMULATOR === 'off') {
     problems.push(
       'GOOGLE_CLIENT_ID must be set (with GOOGLE_CLIENT_SECRET) when GOOGLE_EMULATOR=off',
@@ -142,6 +146,7 @@ function resolveGoogle(
     scopes,
     emulatorUrl: `${publicUrl}${EMBEDDED_EMULATOR_PATH}`,
     callbackUrl,
+    httpTimeoutMs,
   };
 }
 

@@ -64,6 +64,12 @@ export const environmentSchema = z.object({
     .default('auto'),
   GOOGLE_EMULATOR_URL: httpUrl.optional(),
   EMULATOR_ACCESS_TOKEN_TTL_SECONDS: wholeSeconds(3599, 1, 86400),
+  GOOGLE_HTTP_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a whole number of milliseconds from 100 to 60000' })
+    .int('must be a whole number of milliseconds from 100 to 60000')
+    .min(100, 'must be a whole number of milliseconds from 100 to 60000')
+    .max(60000, 'must be a whole number of milliseconds from 100 to 60000')
+    .default(5000),
   TOKEN_ENCRYPTION_KEYS: optionalText,
   SESSION_SECRET: optionalText.refine((value) => value === undefined || value.length >= 32, {
     message: 'must be at least 32 characters of random text',

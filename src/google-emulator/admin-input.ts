@@ -57,11 +57,17 @@ const faultSchema = z
   })
   .strict()
   .superRefine((fault, issues) => {
-    for (const problem of faultRuleProblems(fault)) issues.addIssue({ code: 'custom', message: problem });
+    for (const problem of faultRuleProblems(fault))
+      issues.addIssue({ code: 'custom', message: problem });
   });
 
 const clockSchema = z
-  .object({ advanceSeconds: z.number().min(0).max(10 * 365 * 86_400) })
+  .object({
+    advanceSeconds: z
+      .number()
+      .min(0)
+      .max(10 * 365 * 86_400),
+  })
   .strict();
 
 /** Combinations that would be ambiguous or could never fire. */
@@ -75,7 +81,8 @@ function faultRuleProblems(fault: FaultSpec): string[] {
   if (tokenOnly && fault.endpoint !== 'token' && fault.endpoint !== '*') {
     problems.push('error and rotateRefreshTokens apply to the token endpoint only');
   }
-  const hasEffect = answers.some(Boolean) || fault.latencyMs !== undefined || fault.rotateRefreshTokens;
+  const hasEffect =
+    answers.some(Boolean) || fault.latencyMs !== undefined || fault.rotateRefreshTokens;
   if (!hasEffect) problems.push('give latencyMs, status, timeout, error or rotateRefreshTokens');
   return problems;
 }

@@ -127,17 +127,14 @@ function parsePrompt(params: Params): PromptRules {
 }
 
 type PkceParams =
-  | { codeChallenge?: string; codeChallengeMethod?: ChallengeMethod }
-  | { problem: PageProblem };
+  { codeChallenge?: string; codeChallengeMethod?: ChallengeMethod } | { problem: PageProblem };
 
 /** Without a method the challenge is plain, as Google documents. */
 function parsePkce(params: Params): PkceParams {
   const challenge = params.code_challenge;
   const method = params.code_challenge_method;
   if (challenge === undefined) {
-    return method === undefined
-      ? {}
-      : invalidRequest('Missing required parameter: code_challenge');
+    return method === undefined ? {} : invalidRequest('Missing required parameter: code_challenge');
   }
   if (method !== undefined && method !== 'plain' && method !== 'S256') {
     return invalidRequest(`Invalid code_challenge_method: ${method}`);

@@ -133,7 +133,15 @@ function errorRedirect(authorization: AuthorizationRequest, error: Record<string
   return callback.toString();
 }
 
-function showProblem(ctx: EmulatorContext, reply: FastifyReply, problem: PageProblem): FastifyReply {
+function showProblem(
+  ctx: EmulatorContext,
+  reply: FastifyReply,
+  problem: PageProblem,
+): FastifyReply {
   ctx.stats.countError(problem.code);
-  return sendHtml(reply, problem.status, errorPage(problem.status, problem.code, problem.description));
+  return sendHtml(
+    reply,
+    problem.status,
+    errorPage(problem.status, problem.code, problem.description),
+  );
 }

@@ -88,7 +88,9 @@ describe('authorization endpoint', () => {
     assert.ok(page.body.includes(`action="${ISSUER}/signin/oauth/consent"`));
     assert.equal(form.checkedSub, ALAN_SUB);
     assert.ok(page.body.includes(`name="sub" value="${ADA_SUB}"`));
-    assert.ok(page.body.includes('<button type="submit" name="decision" value="allow">Allow</button>'));
+    assert.ok(
+      page.body.includes('<button type="submit" name="decision" value="allow">Allow</button>'),
+    );
     assert.ok(page.body.includes('<button type="submit" name="decision" value="deny">'));
     const bySub = readConsentForm((await authorize(app, { login_hint: ALAN_SUB })).body);
     assert.equal(bySub.checkedSub, ALAN_SUB);
@@ -193,5 +195,4 @@ describe('prompt=none and include_granted_scopes', () => {
     const narrow = (await exchangeCode(app, String(without.get('code')))).json<{ scope: string }>();
     assert.equal(narrow.scope, drive);
   });
-
 });

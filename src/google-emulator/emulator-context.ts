@@ -34,7 +34,10 @@ export async function createEmulatorContext(options: EmulatorOptions): Promise<E
   const settings = settingsFrom(options);
   const clock = new EmulatorClock();
   const stats = new EmulatorStats();
-  const codeTtlSeconds = positiveSeconds(options.codeTtlSeconds ?? DEFAULT_CODE_TTL_SECONDS, 'codeTtlSeconds');
+  const codeTtlSeconds = positiveSeconds(
+    options.codeTtlSeconds ?? DEFAULT_CODE_TTL_SECONDS,
+    'codeTtlSeconds',
+  );
   return {
     settings,
     clock,
@@ -50,7 +53,9 @@ export async function createEmulatorContext(options: EmulatorOptions): Promise<E
 
 function settingsFrom(options: EmulatorOptions): EmulatorSettings {
   if (!URL.canParse(options.issuer) || !/^https?:\/\//.test(options.issuer)) {
-    throw new Error(`google emulator: issuer must be an absolute http(s) URL, got "${options.issuer}"`);
+    throw new Error(
+      `google emulator: issuer must be an absolute http(s) URL, got "${options.issuer}"`,
+    );
   }
   return {
     issuer: options.issuer.replace(/\/+$/, ''),

@@ -84,6 +84,7 @@ export class FaultInjector {
     if (!fault) return false;
     if (fault.timeout) {
       this.stats.countError('timeout');
+      this.log(`google-emulator: holding a ${endpoint} request (timeout fault)`);
       await this.holdUntilClientGivesUp(request, reply);
       return true;
     }
@@ -104,7 +105,9 @@ export class FaultInjector {
   }
 
   private latencyFor(endpoint: EmulatedEndpoint): number {
-    const latencies = this.faults.filter((f) => appliesTo(f, endpoint)).map((f) => f.latencyMs ?? 0);
+    const latencies = this.faults
+      .filter((f) => appliesTo(f, endpoint))
+      .map((f) => f.latencyMs ?? 0);
     return Math.max(0, ...latencies);
   }
 
@@ -117,7 +120,10 @@ export class FaultInjector {
     return fault;
   }
 
-  private async holdUntilClientGivesUp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  private async holdUntilClientGivesUp(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
     reply.hijack();
     await new Promise<void>((resolve) => {
       const release = () => {
@@ -139,11 +145,19 @@ function appliesTo(fault: FaultSpec, endpoint: EmulatedEndpoint): boolean {
   return fault.endpoint === '*' || fault.endpoint === endpoint;
 }
 
-function sendFaultStatus(reply: FastifyReply, endpoint: EmulatedEndpoint, status: FaultStatus): void {
+function sendFaultStatus(
+  reply: FastifyReply,
+  endpoint: EmulatedEndpoint,
+  status: FaultStatus,
+): void {
   if (status === 403) {
     sendHtml(reply, 403, rateLimitPage());
   } else if (endpoint === 'authorization') {
-    sendHtml(reply, status, errorPage(status, API_ERRORS[status].status, API_ERRORS[status].message));
+    sendHtml(
+      reply,
+      status,
+      errorPage(status, API_ERRORS[status].status, API_ERRORS[status].message),
+    );
   } else {
     sendJson(reply, status, { error: { code: status, ...API_ERRORS[status] } });
   }

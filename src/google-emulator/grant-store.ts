@@ -62,9 +62,7 @@ export class GrantStore {
     return this.grants.get(grantKey(clientId, sub))?.refreshTokenIssued ?? false;
   }
 
-  issueAccessToken(
-    fields: Omit<AccessTokenRecord, 'token' | 'expiresAtMs'>,
-  ): AccessTokenRecord {
+  issueAccessToken(fields: Omit<AccessTokenRecord, 'token' | 'expiresAtMs'>): AccessTokenRecord {
     this.sweepExpiredNowAndThen();
     const record: AccessTokenRecord = {
       ...fields,

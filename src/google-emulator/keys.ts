@@ -6,7 +6,6 @@ import { createLocalJWKSet, exportJWK, jwtVerify, type JWK, type JWTPayload } fr
 import { newKeyId } from './token-strings.js';
 
 type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -34,10 +33,7 @@ const DAY_MS = 86_400_000;
 const PUBLISHED_KEYS = 2;
 
 async function createSigningKey(): Promise<SigningKey> {
-  const keys = (await webcrypto.subtle.generateKey(RS256_KEY, true, [
-    'sign',
-    'verify',
-  ])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(RS256_KEY, true, ['sign', 'verify']);
   const kid = newKeyId();
   const { n, e } = await exportJWK(keys.publicKey);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
@@ -88,11 +84,15 @@ export class KeyRing {
   /** Verifies an ID token this emulator issued; undefined when it is not valid now. */
   async verify(idToken: string, issuer: string, now: Date): Promise<VerifiedIdToken | undefined> {
     try {
-      const { payload, protectedHeader } = await jwtVerify(idToken, createLocalJWKSet(this.jwks()), {
-        issuer,
-        algorithms: ['RS256'],
-        currentDate: now,
-      });
+      const { payload, protectedHeader } = await jwtVerify(
+        idToken,
+        createLocalJWKSet(this.jwks()),
+        {
+          issuer,
+          algorithms: ['RS256'],
+          currentDate: now,
+        },
+      );
       return { header: protectedHeader, payload };
     } catch {
       return undefined;

@@ -1,7 +1,10 @@
 export const USERINFO_EMAIL = 'https://www.googleapis.com/auth/userinfo.email';
 export const USERINFO_PROFILE = 'https://www.googleapis.com/auth/userinfo.profile';
 
-const SHORT_NAME_URLS: Record<string, string> = { email: USERINFO_EMAIL, profile: USERINFO_PROFILE };
+const SHORT_NAME_URLS: Record<string, string> = {
+  email: USERINFO_EMAIL,
+  profile: USERINFO_PROFILE,
+};
 const SHORT_NAMES = new Set(['openid', 'email', 'profile']);
 const IDENTITY_SCOPES = new Set(['openid', 'email', 'profile', USERINFO_EMAIL, USERINFO_PROFILE]);
 const EXTRA_KNOWN_SCOPES = new Set(['https://mail.google.com/']);

@@ -26,7 +26,9 @@ export const FORM = 'application/x-www-form-urlencoded';
 
 export type Params = Record<string, string>;
 
-export async function buildEmulator(options: Partial<EmulatorOptions> = {}): Promise<FastifyInstance> {
+export async function buildEmulator(
+  options: Partial<EmulatorOptions> = {},
+): Promise<FastifyInstance> {
   const app = Fastify();
   await app.register(googleEmulatorPlugin, {
     prefix: BASE,
@@ -50,7 +52,10 @@ export function authorizationParams(params: Params = {}): Params {
   };
 }
 
-export function authorize(app: FastifyInstance, params: Params = {}): Promise<LightMyRequestResponse> {
+export function authorize(
+  app: FastifyInstance,
+  params: Params = {},
+): Promise<LightMyRequestResponse> {
   const query = new URLSearchParams(authorizationParams(params));
   return app.inject({ method: 'GET', url: `${BASE}/o/oauth2/v2/auth?${query.toString()}` });
 }

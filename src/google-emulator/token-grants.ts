@@ -51,7 +51,11 @@ export async function redeemCode(
     accessType: record.accessType,
   });
   const refresh = wantsRefreshToken
-    ? ctx.grants.issueRefreshToken({ clientId: client.clientId, sub: record.sub, scopes: record.scopes })
+    ? ctx.grants.issueRefreshToken({
+        clientId: client.clientId,
+        sub: record.sub,
+        scopes: record.scopes,
+      })
     : undefined;
   ctx.codes.markRedeemed(record, refresh ? [access.token, refresh.token] : [access.token]);
   return { tokens: await tokenResponse(ctx, access, refresh?.token, record.nonce) };
@@ -64,7 +68,10 @@ function replayedCode(ctx: EmulatorContext, record: CodeRecord): TokenOutcome {
   return failure(TOKEN_ERRORS.badCode());
 }
 
-function checkCodeVerifier(record: CodeRecord, verifier: string | undefined): TokenError | undefined {
+function checkCodeVerifier(
+  record: CodeRecord,
+  verifier: string | undefined,
+): TokenError | undefined {
   if (record.codeChallenge === undefined) {
     return verifier === undefined ? undefined : TOKEN_ERRORS.verifierNotNeeded();
   }

@@ -2,11 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './emulator-context.js';
 import { basicCredentials, formDecoded, readParams, sendJson, type Params } from './http-util.js';
 import type { RegisteredClient } from './registry.js';
-import {
-  INJECTABLE_TOKEN_ERRORS,
-  TOKEN_ERRORS,
-  type TokenError,
-} from './token-errors.js';
+import { INJECTABLE_TOKEN_ERRORS, TOKEN_ERRORS, type TokenError } from './token-errors.js';
 import { redeemCode, refreshAccessToken, type TokenOutcome } from './token-grants.js';
 
 const TOKEN_PATHS = ['/token', '/oauth2/v4/token', '/o/oauth2/token', '/oauth2/v3/token'];
@@ -74,6 +70,7 @@ function authenticateClient(
   if (!client) return { error: TOKEN_ERRORS.unknownClient() };
   const secret = basic?.clientSecret || params.client_secret;
   if (!secret) return { error: TOKEN_ERRORS.missingSecret() };
-  const matches = secret === client.clientSecret || (basic && formDecoded(secret) === client.clientSecret);
+  const matches =
+    secret === client.clientSecret || (basic && formDecoded(secret) === client.clientSecret);
   return matches ? { client } : { error: TOKEN_ERRORS.wrongSecret() };
 }

@@ -51,7 +51,9 @@ export function oidcUserinfo(user: EmulatorUser, scopes: readonly string[]): obj
   return {
     sub: user.sub,
     ...(grantsProfile(scopes) ? profileFields(user) : {}),
-    ...(grantsEmail(scopes) ? { email: user.email, email_verified: user.emailVerified ?? true } : {}),
+    ...(grantsEmail(scopes)
+      ? { email: user.email, email_verified: user.emailVerified ?? true }
+      : {}),
     ...(user.hd ? { hd: user.hd } : {}),
   };
 }

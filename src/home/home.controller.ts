@@ -2,6 +2,7 @@ import { Controller, Get, Header, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AuthCookies } from '../auth/cookies.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { tokenStatusOf } from '../tokens/token-status.js';
 import { TokenStore } from '../tokens/token-store.service.js';
 import { UsersService } from '../users/users.service.js';
 import { renderHomePage } from './home.page.js';
@@ -22,6 +23,7 @@ export class HomeController {
     const session = await this.sessions.resolve(this.cookies.readSession(request));
     const user = session ? await this.users.findById(session.userId) : null;
     if (!user) return renderHomePage(null);
-    return renderHomePage({ user, token: await this.tokens.status(user.id) });
+    const row = await this.tokens.findByUser(user.id);
+    return renderHomePage({ user, token: row ? tokenStatusOf(row) : null });
   }
 }

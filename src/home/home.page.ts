@@ -23,7 +23,8 @@ export function renderHomePage(view: SignedInView | null): string {
 <p class="muted" id="email">${escapeHtml(user.email ?? '')}</p>
 ${token ? renderToken(token) : '<p>No Google token is stored.</p>'}
 <nav>
-<a href="/graphql">GraphQL playground</a>
+<a href="/playground">GraphQL playground</a>
+<form method="post" action="/auth/api-token"><button class="button secondary" id="api-token" type="submit">Create an API token</button></form>
 <form method="post" action="/auth/logout"><button class="button secondary" id="sign-out" type="submit">Sign out</button></form>
 </nav>`,
   );

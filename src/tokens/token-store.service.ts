@@ -5,46 +5,50 @@ import type { EntityManager, Repository } from 'typeorm';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { TokenCipher } from './token-cipher.js';
 import { TokenEventEntity, TokenEventType } from './token-event.entity.js';
+import type { MergedTokens } from './token-merge.js';
 import { expiryFrom, type TokenResponse } from './token-response.js';
-import { tokenStatusOf, type TokenStatus } from './token-status.js';
 
 const PROVIDER = 'google';
 
-/** Reads and writes users' Google tokens, encrypting every secret on the way in. */
+/**
+ * Reads and writes users' Google tokens, encrypting every secret on the way in. Every write of
+ * the tokens bumps `version` and only applies to the version it read, so a writer that lost a
+ * race never overwrites a newer token with an older one.
+ */
 @Injectable()
 export class TokenStore {
   private readonly logger = new Logger(TokenStore.name);
 
   constructor(
     @InjectRepository(OAuthTokenEntity) private readonly tokens: Repository<OAuthTokenEntity>,
+    @InjectRepository(TokenEventEntity) private readonly events: Repository<TokenEventEntity>,
     private readonly cipher: TokenCipher,
   ) {}
+
+  findByUser(userId: string): Promise<OAuthTokenEntity | null> {
+    return this.tokens.findOneBy({ userId, provider: PROVIDER });
+  }
+
+  accessTokenOf(row: OAuthTokenEntity): string {
+    return this.cipher.decrypt(row.accessTokenCiphertext, associatedData(row.id, 'access_token'));
+  }
+
+  refreshTokenOf(row: OAuthTokenEntity): string | null {
+    if (row.refreshTokenCiphertext === null) return null;
+    return this.cipher.decrypt(row.refreshTokenCiphertext, associatedData(row.id, 'refresh_token'));
+  }
 
   /**
    * Stores the tokens of a completed sign-in inside the caller's transaction. A response without a
    * refresh token keeps the one already stored (Google sends it only on the first offline consent).
    */
-  async saveSignIn(
-    manager: EntityManager,
-    userId: string,
-    response: TokenResponse,
-    receivedAt: Date,
-  ): Promise<void> {
+  async saveSignIn(manager: EntityManager, userId: string, response: TokenResponse, receivedAt: Date): Promise<void> {
     const rows = manager.getRepository(OAuthTokenEntity);
     const existing = await rows.findOneBy({ userId, provider: PROVIDER });
     const id = existing?.id ?? randomUUID();
-    const refreshToken =
-      response.refreshToken ?? (existing ? this.storedRefreshToken(existing) : null);
+    const refreshToken = response.refreshToken ?? (existing ? this.readableRefreshToken(existing) : null);
     const values = {
-      accessTokenCiphertext: this.cipher.encrypt(
-        response.accessToken,
-        associatedData(id, 'access_token'),
-      ),
-      refreshTokenCiphertext:
-        refreshToken === null
-          ? null
-          : this.cipher.encrypt(refreshToken, associatedData(id, 'refresh_token')),
-      keyId: this.cipher.currentKeyId,
+      ...this.encryptTokens(id, response.accessToken, refreshToken),
       scopes: response.scope ?? '',
       tokenType: response.tokenType ?? 'Bearer',
       expiresAt: expiryFrom(response, receivedAt),
@@ -58,33 +62,65 @@ export class TokenStore {
     } else {
       await rows.insert({ id, userId, provider: PROVIDER, ...values, version: 1 });
     }
-    await manager.getRepository(TokenEventEntity).insert({
-      userId,
-      type: TokenEventType.Issued,
-      detail: response.refreshToken
-        ? 'new refresh token'
-        : refreshToken
-          ? 'kept stored refresh token'
-          : 'no refresh token',
-    });
+    const detail = response.refreshToken ? 'new refresh token' : refreshToken ? 'kept stored refresh token' : 'no refresh token';
+    await manager.getRepository(TokenEventEntity).insert({ userId, type: TokenEventType.Issued, detail });
   }
 
-  async status(userId: string): Promise<TokenStatus | null> {
-    const row = await this.tokens.findOneBy({ userId, provider: PROVIDER });
-    return row ? tokenStatusOf(row) : null;
+  /**
+   * Writes the result of a refresh over the version it was computed from. Returns the new row, or
+   * null when another writer got there first (the caller then reads theirs).
+   */
+  async saveRefresh(row: OAuthTokenEntity, merged: MergedTokens, refreshedAt: Date): Promise<OAuthTokenEntity | null> {
+    const values = {
+      ...this.encryptTokens(row.id, merged.accessToken, merged.refreshToken),
+      scopes: merged.scopes,
+      tokenType: merged.tokenType,
+      expiresAt: merged.expiresAt,
+      state: StoredTokenState.Active,
+      version: row.version + 1,
+      lastRefreshedAt: refreshedAt,
+      refreshCount: row.refreshCount + 1,
+      lastErrorCode: null,
+    };
+    const { affected } = await this.tokens.update({ id: row.id, version: row.version }, values);
+    if (affected !== 1) return null;
+    await this.recordEvent(row.userId, TokenEventType.Refreshed, null, merged.refreshTokenRotated ? 'refresh token rotated' : null);
+    return { ...row, ...values };
   }
 
-  private storedRefreshToken(row: OAuthTokenEntity): string | null {
-    if (row.refreshTokenCiphertext === null) return null;
+  /** The grant is dead: no more calls to Google for it until the user signs in again. */
+  async markReauthRequired(row: OAuthTokenEntity, code: string): Promise<void> {
+    await this.tokens.update(
+      { id: row.id, version: row.version },
+      { state: StoredTokenState.ReauthRequired, lastErrorCode: code, version: row.version + 1 },
+    );
+    await this.recordEvent(row.userId, TokenEventType.ReauthRequired, code, null);
+  }
+
+  /** A refresh failed for a reason that does not kill the grant; the tokens stay as they are. */
+  async recordRefreshFailure(row: OAuthTokenEntity, code: string, detail: string): Promise<void> {
+    await this.tokens.update({ id: row.id }, { lastErrorCode: code });
+    await this.recordEvent(row.userId, TokenEventType.RefreshFailed, code, detail);
+  }
+
+  private async recordEvent(userId: string, type: TokenEventType, code: string | null, detail: string | null): Promise<void> {
+    await this.events.insert({ userId, type, code, detail: detail?.slice(0, 255) ?? null });
+  }
+
+  private encryptTokens(rowId: string, accessToken: string, refreshToken: string | null) {
+    return {
+      accessTokenCiphertext: this.cipher.encrypt(accessToken, associatedData(rowId, 'access_token')),
+      refreshTokenCiphertext:
+        refreshToken === null ? null : this.cipher.encrypt(refreshToken, associatedData(rowId, 'refresh_token')),
+      keyId: this.cipher.currentKeyId,
+    };
+  }
+
+  private readableRefreshToken(row: OAuthTokenEntity): string | null {
     try {
-      return this.cipher.decrypt(
-        row.refreshTokenCiphertext,
-        associatedData(row.id, 'refresh_token'),
-      );
+      return this.refreshTokenOf(row);
     } catch (error) {
-      this.logger.error(
-        `Stored refresh token of user ${row.userId} is unreadable: ${(error as Error).message}`,
-      );
+      this.logger.error(`Stored refresh token of user ${row.userId} is unreadable: ${(error as Error).message}`);
       return null;
     }
   }

@@ -6,9 +6,12 @@ import { OAuthTokenEntity } from './oauth-token.entity.js';
 import { TokenCipher } from './token-cipher.js';
 import { TokenEventEntity } from './token-event.entity.js';
 import { TokenStore } from './token-store.service.js';
+import { TokenService } from './token.service.js';
+import { TokensResolver } from './tokens.resolver.js';
+import { GoogleModule } from '../google/google.module.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([OAuthTokenEntity, TokenEventEntity])],
+  imports: [TypeOrmModule.forFeature([OAuthTokenEntity, TokenEventEntity]), GoogleModule],
   providers: [
     {
       provide: TokenCipher,
@@ -16,7 +19,9 @@ import { TokenStore } from './token-store.service.js';
       useFactory: (config: AppConfig) => new TokenCipher(config.tokenKeyring),
     },
     TokenStore,
+    TokenService,
+    TokensResolver,
   ],
-  exports: [TokenCipher, TokenStore],
+  exports: [TokenCipher, TokenStore, TokenService],
 })
 export class TokensModule {}

@@ -16,6 +16,14 @@ export class TestBrowser {
     });
   }
 
+  async postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<BrowserResponse> {
+    return this.send(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  }
+
   /** Follows redirects like a browser would, up to a bound, and returns every hop. */
   async follow(first: BrowserResponse, limit = 10): Promise<BrowserResponse[]> {
     const hops = [first];

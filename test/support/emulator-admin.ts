@@ -23,3 +23,12 @@ export async function tokenInfo(
   );
   return { status: response.status, body: (await response.json()) as Record<string, string> };
 }
+
+export async function revokeUserAtEmulator(emulatorUrl: string, sub: string): Promise<void> {
+  const response = await fetch(`${emulatorUrl}/__emulator/revoke`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub }),
+  });
+  if (!response.ok) throw new Error(`emulator revoke answered ${response.status}`);
+}

@@ -1,0 +1,110 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Agent, request } from 'undici';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { readTokenResponse, type TokenResponse } from '../tokens/token-response.js';
+import {
+  classifyApiError,
+  classifyTokenEndpointError,
+  GoogleApiError,
+  GoogleErrorKind,
+  parseJsonObject,
+} from './google-api.error.js';
+import { googleEndpoints, type GoogleEndpoints } from './google-endpoints.js';
+
+export type TokenInfo =
+  | { valid: true; fields: Record<string, string> }
+  | { valid: false; reason: string };
+
+interface RawAnswer {
+  status: number;
+  body: string;
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * The only code that calls Google over HTTP (besides passport's code exchange at sign-in):
+ * pooled keep-alive connections, a deadline on every call, and every failure classified.
+ */
+@Injectable()
+export class GoogleClient implements OnModuleDestroy {
+  private readonly agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  private readonly endpoints: GoogleEndpoints;
+  private readonly timeoutMs: number;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.endpoints = googleEndpoints(config.google);
+    this.timeoutMs = config.google.httpTimeoutMs;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /** Exchanges a refresh token for a new access token (and, from some providers, a new refresh token). */
+  async refreshAccessToken(refreshToken: string): Promise<TokenResponse> {
+    const answer = await this.send(this.endpoints.token, 'POST', { 'content-type': FORM }, form({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: this.config.google.clientId,
+      client_secret: this.config.google.clientSecret,
+    }));
+    if (answer.status !== 200) throw classifyTokenEndpointError(answer.status, answer.body);
+    const json = parseJsonObject(answer.body);
+    if (typeof json?.access_token !== 'string' || json.access_token === '') {
+      throw new GoogleApiError(GoogleErrorKind.BadResponse, 'token response without access_token', 200);
+    }
+    return readTokenResponse(json);
+  }
+
+  /** The OpenID Connect userinfo of the token's user. */
+  async userinfo(accessToken: string): Promise<Record<string, unknown>> {
+    const answer = await this.send(this.endpoints.userinfo, 'GET', { authorization: `Bearer ${accessToken}` });
+    if (answer.status !== 200) throw classifyApiError(answer.status, answer.body);
+    const json = parseJsonObject(answer.body);
+    if (!json) throw new GoogleApiError(GoogleErrorKind.BadResponse, 'userinfo is not JSON', 200);
+    return json;
+  }
+
+  /** What Google's tokeninfo says of an access token: its fields, or why it is not valid. */
+  async tokenInfo(accessToken: string): Promise<TokenInfo> {
+    const answer = await this.send(this.endpoints.tokeninfo, 'POST', { 'content-type': FORM }, form({ access_token: accessToken }));
+    const json = parseJsonObject(answer.body);
+    if (answer.status === 400 && json?.error === 'invalid_token') {
+      return { valid: false, reason: typeof json.error_description === 'string' ? json.error_description : 'invalid_token' };
+    }
+    if (answer.status !== 200 || !json) throw classifyApiError(answer.status, answer.body);
+    return { valid: true, fields: Object.fromEntries(Object.entries(json).map(([k, v]) => [k, String(v)])) };
+  }
+
+  /** Revokes the whole grant behind a token; an already invalid token counts as revoked. */
+  async revoke(token: string): Promise<void> {
+    const answer = await this.send(this.endpoints.revoke, 'POST', { 'content-type': FORM }, form({ token }));
+    if (answer.status === 200) return;
+    if (answer.status === 400 && parseJsonObject(answer.body)?.error === 'invalid_token') return;
+    throw classifyApiError(answer.status, answer.body);
+  }
+
+  private async send(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: string): Promise<RawAnswer> {
+    try {
+      const response = await request(url, {
+        dispatcher: this.agent,
+        method,
+        headers: { accept: 'application/json', ...headers },
+        body,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      return { status: response.statusCode, body: await response.body.text() };
+    } catch (error) {
+      const reason = (error as { code?: string; name?: string }).code ?? (error as Error).name;
+      throw new GoogleApiError(GoogleErrorKind.Unavailable, `${method} ${new URL(url).pathname} failed: ${reason}`);
+    }
+  }
+}
+
+function form(fields: Record<string, string>): string {
+  return new URLSearchParams(fields).toString();
+}

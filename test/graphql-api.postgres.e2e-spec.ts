@@ -1,0 +1,3 @@
+import { describeGraphqlApi } from './graphql-api.suite.js';
+
+describeGraphqlApi('postgres');
