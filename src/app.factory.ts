@@ -39,7 +39,7 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }),
-    { logger },
+    { logger, abortOnError: false },
   );
   await app.register(fastifyCookie);
   if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);

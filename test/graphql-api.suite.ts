@@ -5,10 +5,22 @@ import { TokenCipher } from '../src/tokens/token-cipher.js';
 import { associatedData } from '../src/tokens/token-store.service.js';
 import { TestBrowser } from './support/browser.js';
 import { emulatorStats, revokeUserAtEmulator } from './support/emulator-admin.js';
-import { graphql, graphqlData, graphqlErrorCode, PROFILE, REFRESH_TOKEN, TOKEN_STATUS, VALIDATE_TOKEN } from './support/graphql.js';
+import {
+  graphql,
+  graphqlData,
+  graphqlErrorCode,
+  PROFILE,
+  REFRESH_TOKEN,
+  TOKEN_STATUS,
+  VALIDATE_TOKEN,
+} from './support/graphql.js';
 import { signIn } from './support/sign-in.js';
 import { startTestApp, TEST_KEYRING, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type DatabaseKind, type TestDatabase } from './support/test-database.js';
+import {
+  createTestDatabase,
+  type DatabaseKind,
+  type TestDatabase,
+} from './support/test-database.js';
 
 const ADA = '104892461539281739254';
 const ALAN = '117350929174625391823';
@@ -21,7 +33,13 @@ interface TokenRow {
   expires_at: string | Date;
 }
 interface Status {
-  tokenStatus: { state: string; refreshCount: number; hasRefreshToken: boolean; expiresInSeconds: number | null; scopes: string[] };
+  tokenStatus: {
+    state: string;
+    refreshCount: number;
+    hasRefreshToken: boolean;
+    expiresInSeconds: number | null;
+    scopes: string[];
+  };
 }
 
 const cipher = new TokenCipher(parseKeyring(TEST_KEYRING));
@@ -29,12 +47,21 @@ const cipher = new TokenCipher(parseKeyring(TEST_KEYRING));
 /** The tokens a user's row holds, decrypted with the test keyring. */
 async function storedTokens(database: TestDatabase, sub: string) {
   const [row] = await database.query<TokenRow>(
-    'SELECT t.* FROM oauth_tokens t JOIN users u ON u.id = t.user_id WHERE u.google_sub = $1'.replace('$1', database.kind === 'postgres' ? '$1' : '?'),
+    'SELECT t.* FROM oauth_tokens t JOIN users u ON u.id = t.user_id WHERE u.google_sub = $1'.replace(
+      '$1',
+      database.kind === 'postgres' ? '$1' : '?',
+    ),
     [sub],
   );
   return {
-    accessToken: cipher.decrypt(row.access_token_ciphertext, associatedData(row.id, 'access_token')),
-    refreshToken: cipher.decrypt(row.refresh_token_ciphertext, associatedData(row.id, 'refresh_token')),
+    accessToken: cipher.decrypt(
+      row.access_token_ciphertext,
+      associatedData(row.id, 'access_token'),
+    ),
+    refreshToken: cipher.decrypt(
+      row.refresh_token_ciphertext,
+      associatedData(row.id, 'refresh_token'),
+    ),
     expiresAt: new Date(row.expires_at),
   };
 }
@@ -73,14 +100,26 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
     it('refuses every operation without a session with UNAUTHENTICATED', async () => {
       const stranger = new TestBrowser();
       for (const query of ['{ me { id } }', PROFILE, TOKEN_STATUS, VALIDATE_TOKEN, REFRESH_TOKEN]) {
-        assert.equal((await graphqlErrorCode(stranger, app.url, query)).code, 'UNAUTHENTICATED', query);
+        assert.equal(
+          (await graphqlErrorCode(stranger, app.url, query)).code,
+          'UNAUTHENTICATED',
+          query,
+        );
       }
     });
 
     it("me and profile return the signed-in user's Google profile", async () => {
-      const { me } = await graphqlData<{ me: { email: string; name: string } }>(ada, app.url, '{ me { id email name } }');
+      const { me } = await graphqlData<{ me: { email: string; name: string } }>(
+        ada,
+        app.url,
+        '{ me { id email name } }',
+      );
       assert.deepEqual(me, { ...me, email: 'ada@example.com', name: 'Ada Lovelace' });
-      const { profile } = await graphqlData<{ profile: Record<string, unknown> }>(ada, app.url, PROFILE);
+      const { profile } = await graphqlData<{ profile: Record<string, unknown> }>(
+        ada,
+        app.url,
+        PROFILE,
+      );
       assert.deepEqual(profile, {
         sub: ADA,
         name: 'Ada Lovelace',
@@ -92,7 +131,11 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
     });
 
     it('validateToken says valid, with the granted scopes and our client as audience', async () => {
-      const { validateToken } = await graphqlData<{ validateToken: Record<string, unknown> }>(ada, app.url, VALIDATE_TOKEN);
+      const { validateToken } = await graphqlData<{ validateToken: Record<string, unknown> }>(
+        ada,
+        app.url,
+        VALIDATE_TOKEN,
+      );
       assert.equal(validateToken.valid, true);
       assert.equal(validateToken.reason, null);
       assert.equal(validateToken.audience, app.config.google.clientId);
@@ -100,32 +143,56 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
       assert.equal(validateToken.email, 'ada@example.com');
       assert.equal(validateToken.accessType, 'offline');
       assert.ok((validateToken.expiresInSeconds as number) > 500);
-      assert.deepEqual(
-        [...(validateToken.scopes as string[])].sort(),
-        ['https://www.googleapis.com/auth/userinfo.email', 'https://www.googleapis.com/auth/userinfo.profile', 'openid'],
-      );
+      assert.deepEqual([...(validateToken.scopes as string[])].sort(), [
+        'https://www.googleapis.com/auth/userinfo.email',
+        'https://www.googleapis.com/auth/userinfo.profile',
+        'openid',
+      ]);
     });
 
     it('refreshToken twice refreshes twice, changes the access token and keeps the refresh token', async () => {
       const before = await storedTokens(database, ADA);
       const grantsBefore = (await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token;
-      const first = await graphqlData<{ refreshToken: { state: string; refreshCount: number } }>(ada, app.url, REFRESH_TOKEN);
-      const second = await graphqlData<{ refreshToken: { state: string; refreshCount: number } }>(ada, app.url, REFRESH_TOKEN);
-      assert.deepEqual(first.refreshToken, { ...first.refreshToken, state: 'ACTIVE', refreshCount: 1 });
-      assert.deepEqual(second.refreshToken, { ...second.refreshToken, state: 'ACTIVE', refreshCount: 2 });
-      assert.equal((await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token, grantsBefore + 2);
+      const first = await graphqlData<{ refreshToken: { state: string; refreshCount: number } }>(
+        ada,
+        app.url,
+        REFRESH_TOKEN,
+      );
+      const second = await graphqlData<{ refreshToken: { state: string; refreshCount: number } }>(
+        ada,
+        app.url,
+        REFRESH_TOKEN,
+      );
+      assert.deepEqual(first.refreshToken, {
+        ...first.refreshToken,
+        state: 'ACTIVE',
+        refreshCount: 1,
+      });
+      assert.deepEqual(second.refreshToken, {
+        ...second.refreshToken,
+        state: 'ACTIVE',
+        refreshCount: 2,
+      });
+      assert.equal(
+        (await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token,
+        grantsBefore + 2,
+      );
       const afterRefresh = await storedTokens(database, ADA);
       assert.notEqual(afterRefresh.accessToken, before.accessToken);
       assert.equal(afterRefresh.refreshToken, before.refreshToken);
     });
 
-    it("a second user sees and refreshes only their own token", async () => {
+    it('a second user sees and refreshes only their own token', async () => {
       const alanBefore = await graphqlData<Status>(alan, app.url, TOKEN_STATUS);
       await graphqlData(alan, app.url, REFRESH_TOKEN);
       const alanAfter = await graphqlData<Status>(alan, app.url, TOKEN_STATUS);
       const adaNow = await graphqlData<Status>(ada, app.url, TOKEN_STATUS);
       assert.equal(alanAfter.tokenStatus.refreshCount, alanBefore.tokenStatus.refreshCount + 1);
-      assert.equal(adaNow.tokenStatus.refreshCount, 2, "Ada's count moved only with Ada's refreshes");
+      assert.equal(
+        adaNow.tokenStatus.refreshCount,
+        2,
+        "Ada's count moved only with Ada's refreshes",
+      );
       const { profile } = await graphqlData<{ profile: { sub: string } }>(alan, app.url, PROFILE);
       assert.equal(profile.sub, ALAN);
     });
@@ -135,7 +202,12 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
       assert.equal(page.status, 201);
       const token = /<code id="api-token">([^<]+)<\/code>/.exec(page.body)?.[1];
       assert.ok(token);
-      const { me } = await graphqlData<{ me: { email: string } }>(new TestBrowser(), app.url, '{ me { email } }', token);
+      const { me } = await graphqlData<{ me: { email: string } }>(
+        new TestBrowser(),
+        app.url,
+        '{ me { email } }',
+        token,
+      );
       assert.equal(me.email, 'ada@example.com');
       const forged = await graphql(new TestBrowser(), app.url, '{ me { email } }', `${token}x`);
       assert.equal(forged.errors?.[0].extensions?.code, 'UNAUTHENTICATED');
@@ -146,7 +218,10 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
         const { accessToken, refreshToken } = await storedTokens(database, sub);
         for (const seen of [...ada.seen, ...alan.seen]) {
           assert.ok(!seen.includes(accessToken) && !seen.includes(refreshToken));
-          assert.ok(!seen.includes('ya29.') && !seen.includes('"1//'), 'nothing shaped like a Google token');
+          assert.ok(
+            !seen.includes('ya29.') && !seen.includes('"1//'),
+            'nothing shaped like a Google token',
+          );
         }
       }
     });
@@ -159,7 +234,10 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
 
     before(async () => {
       database = await createTestDatabase(kind);
-      app = await startTestApp(database, { EMULATOR_ACCESS_TOKEN_TTL_SECONDS: '1', REFRESH_LEEWAY_SECONDS: '0' });
+      app = await startTestApp(database, {
+        EMULATOR_ACCESS_TOKEN_TTL_SECONDS: '1',
+        REFRESH_LEEWAY_SECONDS: '0',
+      });
       await signIn(ada, app.url, ADA);
     });
 
@@ -174,7 +252,10 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
       const grantsBefore = (await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token;
       const { profile } = await graphqlData<{ profile: { sub: string } }>(ada, app.url, PROFILE);
       assert.equal(profile.sub, ADA);
-      assert.equal((await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token, grantsBefore + 1);
+      assert.equal(
+        (await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token,
+        grantsBefore + 1,
+      );
       const after = await storedTokens(database, ADA);
       assert.ok(after.expiresAt > before.expiresAt, 'the expiry moved forward');
       assert.notEqual(after.accessToken, before.accessToken);
@@ -183,7 +264,9 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
 
     it('a grant revoked at Google ends in REAUTH_REQUIRED, stops calling Google, and a new sign-in restores it', async () => {
       await revokeUserAtEmulator(app.emulatorUrl, ADA);
-      const validation = await graphqlData<{ validateToken: { valid: boolean; reason: string | null } }>(ada, app.url, VALIDATE_TOKEN);
+      const validation = await graphqlData<{
+        validateToken: { valid: boolean; reason: string | null };
+      }>(ada, app.url, VALIDATE_TOKEN);
       assert.equal(validation.validateToken.valid, false);
       assert.ok(validation.validateToken.reason);
 
@@ -198,8 +281,14 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
       for (const query of [PROFILE, REFRESH_TOKEN, PROFILE]) {
         assert.equal((await graphqlErrorCode(ada, app.url, query)).code, 'REAUTH_REQUIRED');
       }
-      assert.equal((await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token, grantsAfterDeath, 'no call reached Google');
-      const events = await database.query<{ type: string; code: string }>("SELECT type, code FROM token_events WHERE type = 'REAUTH_REQUIRED'");
+      assert.equal(
+        (await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token,
+        grantsAfterDeath,
+        'no call reached Google',
+      );
+      const events = await database.query<{ type: string; code: string }>(
+        "SELECT type, code FROM token_events WHERE type = 'REAUTH_REQUIRED'",
+      );
       assert.deepEqual(events, [{ type: 'REAUTH_REQUIRED', code: 'invalid_grant' }]);
 
       await signIn(ada, app.url, ADA);

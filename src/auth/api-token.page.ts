@@ -2,7 +2,10 @@ import { escapeHtml, htmlPage } from '../common/html.js';
 
 export function renderApiTokenPage(token: string | null): string {
   if (token === null) {
-    return htmlPage('Sign in first', '<h1>Sign in first</h1><p><a class="button" href="/auth/google">Sign in with Google</a></p>');
+    return htmlPage(
+      'Sign in first',
+      '<h1>Sign in first</h1><p><a class="button" href="/auth/google">Sign in with Google</a></p>',
+    );
   }
   return htmlPage(
     'API token',

@@ -9,8 +9,12 @@ export interface SessionUser {
 
 export type AuthenticatedRequest = FastifyRequest & { sessionUser?: SessionUser };
 
-export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): SessionUser => {
-  const request = GqlExecutionContext.create(context).getContext<{ req: AuthenticatedRequest }>().req;
-  if (!request.sessionUser) throw new Error('CurrentUser used on an operation without the session guard');
-  return request.sessionUser;
-});
+export const CurrentUser = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): SessionUser => {
+    const request = GqlExecutionContext.create(context).getContext<{ req: AuthenticatedRequest }>()
+      .req;
+    if (!request.sessionUser)
+      throw new Error('CurrentUser used on an operation without the session guard');
+    return request.sessionUser;
+  },
+);

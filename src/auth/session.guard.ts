@@ -21,10 +21,20 @@ export class SessionGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType<GqlContextType>() !== 'graphql') return true;
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
-    const request = GqlExecutionContext.create(context).getContext<{ req: AuthenticatedRequest }>().req;
-    const session = await this.sessions.resolve(bearerToken(request) ?? this.cookies.readSession(request));
-    if (!session) throw new AppError(AppErrorCode.Unauthenticated, 'Sign in first: no valid session');
+    if (
+      this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+        context.getHandler(),
+        context.getClass(),
+      ])
+    )
+      return true;
+    const request = GqlExecutionContext.create(context).getContext<{ req: AuthenticatedRequest }>()
+      .req;
+    const session = await this.sessions.resolve(
+      bearerToken(request) ?? this.cookies.readSession(request),
+    );
+    if (!session)
+      throw new AppError(AppErrorCode.Unauthenticated, 'Sign in first: no valid session');
     request.sessionUser = { userId: session.userId };
     return true;
   }

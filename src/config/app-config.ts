@@ -134,7 +134,8 @@ function resolveGoogle(
       httpTimeoutMs,
     };
   }
-  if (hasId || hasSecret) return { mode: 'google', ...credentials, scopes, callbackUrl, httpTimeoutMs };
+  if (hasId || hasSecret)
+    return { mode: 'google', ...credentials, scopes, callbackUrl, httpTimeoutMs };
   if (vars.GOOGLE_EMULATOR === 'off') {
     problems.push(
       'GOOGLE_CLIENT_ID must be set (with GOOGLE_CLIENT_SECRET) when GOOGLE_EMULATOR=off',

@@ -102,8 +102,9 @@ function grantWithCode(
   const scopes = authorization.includeGrantedScopes
     ? mergeScopes(authorization.scopes, previously)
     : authorization.scopes;
-  ctx.grants.recordConsent(clientId, user.sub, scopes);
+  const grantId = ctx.grants.recordConsent(clientId, user.sub, scopes);
   const code = ctx.codes.issue({
+    grantId,
     clientId,
     redirectUri: authorization.redirectUri,
     sub: user.sub,

@@ -6,6 +6,8 @@ export type ChallengeMethod = 'plain' | 'S256';
 
 /** Everything an authorization code is bound to. */
 export interface CodeBinding {
+  /** The grant the consent created; a revocation ends it and so the code. */
+  grantId: number;
   clientId: string;
   redirectUri: string;
   sub: string;

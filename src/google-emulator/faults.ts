@@ -116,7 +116,10 @@ export class FaultInjector {
     answers: (fault: ActiveFault) => boolean,
   ): ActiveFault | undefined {
     const fault = this.faults.find((f) => appliesTo(f, endpoint) && f.remaining > 0 && answers(f));
-    if (fault) fault.remaining -= 1;
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining === 0 && !isLasting(fault))
+      this.faults = this.faults.filter((f) => f !== fault);
     return fault;
   }
 
@@ -139,6 +142,11 @@ export class FaultInjector {
     request.raw.socket?.destroy();
     reply.raw.destroy();
   }
+}
+
+/** Latency and rotation stay until cleared, whatever the count. */
+function isLasting(fault: FaultSpec): boolean {
+  return fault.latencyMs !== undefined || fault.rotateRefreshTokens === true;
 }
 
 function appliesTo(fault: FaultSpec, endpoint: EmulatedEndpoint): boolean {

@@ -24,6 +24,8 @@ export interface RefreshTokenRecord {
 
 /** What one user granted one client, and every token living on it. */
 interface Grant {
+  /** Distinguishes a grant from the one re-created after a revocation. */
+  id: number;
   clientId: string;
   sub: string;
   scopes: string[];
@@ -40,6 +42,7 @@ export class GrantStore {
   private readonly accessTokens = new Map<string, AccessTokenRecord>();
   private readonly refreshTokens = new Map<string, RefreshTokenRecord>();
   private issuesSinceSweep = 0;
+  private lastGrantId = 0;
 
   constructor(
     private readonly clock: EmulatorClock,
@@ -47,11 +50,16 @@ export class GrantStore {
     private readonly marker: string,
   ) {}
 
-  /** Records consent; returns the scopes now granted to the client. */
-  recordConsent(clientId: string, sub: string, scopes: readonly string[]): string[] {
+  /** Records consent; returns the id of the grant, which codes carry. */
+  recordConsent(clientId: string, sub: string, scopes: readonly string[]): number {
     const grant = this.grantFor(clientId, sub);
     grant.scopes = mergeScopes(grant.scopes, scopes);
-    return grant.scopes;
+    return grant.id;
+  }
+
+  /** False once the grant was revoked: codes issued on it must no longer work. */
+  isLiveGrant(clientId: string, sub: string, grantId: number): boolean {
+    return this.grants.get(grantKey(clientId, sub))?.id === grantId;
   }
 
   grantedScopes(clientId: string, sub: string): string[] {
@@ -141,7 +149,9 @@ export class GrantStore {
     const key = grantKey(clientId, sub);
     let grant = this.grants.get(key);
     if (!grant) {
+      this.lastGrantId += 1;
       grant = {
+        id: this.lastGrantId,
         clientId,
         sub,
         scopes: [],

@@ -35,6 +35,9 @@ export async function redeemCode(
   const record = ctx.codes.find(code);
   if (!record || record.clientId !== client.clientId) return failure(TOKEN_ERRORS.badCode());
   if (record.redeemed) return replayedCode(ctx, record);
+  if (!ctx.grants.isLiveGrant(record.clientId, record.sub, record.grantId)) {
+    return failure(TOKEN_ERRORS.badCode());
+  }
   if (!params.redirect_uri) return failure(TOKEN_ERRORS.missingParameter('redirect_uri'));
   if (params.redirect_uri !== record.redirectUri) {
     return failure(TOKEN_ERRORS.redirectUriMismatch());

@@ -189,6 +189,12 @@ describe('token endpoint: authorization_code grant', () => {
     assertTokenError(await exchangeCode(app, code), 400, 'invalid_grant', 'Bad Request');
   });
 
+  it('refuses a code whose grant was revoked before the exchange', async () => {
+    const code = String((await obtainCode(app)).get('code'));
+    await postJson(app, '/__emulator/revoke', { email: 'ada@example.com' });
+    assertTokenError(await exchangeCode(app, code), 400, 'invalid_grant', 'Bad Request');
+  });
+
   it('keeps codes single use, and a replay revokes what the code produced', async () => {
     const code = String(
       (await obtainCode(app, { access_type: 'offline', prompt: 'consent' })).get('code'),

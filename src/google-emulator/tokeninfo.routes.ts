@@ -51,8 +51,9 @@ function accessTokenInfo(
   const record = token ? ctx.grants.findAccessToken(token) : undefined;
   if (!record) return undefined;
   const expiresIn = Math.max(0, Math.floor((record.expiresAtMs - ctx.clock.nowMs()) / 1000));
-  const emailVerified = ctx.registry.findUser(record.sub)?.emailVerified ?? true;
-  const email = ctx.registry.findUser(record.sub)?.email ?? '';
+  const user = ctx.registry.findUser(record.sub);
+  const email = user?.email ?? '';
+  const emailVerified = user?.emailVerified ?? true;
   return shape === 'current'
     ? currentShape(record, expiresIn, email, emailVerified)
     : legacyShape(record, expiresIn, email, emailVerified);

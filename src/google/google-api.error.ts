@@ -35,26 +35,44 @@ const CLIENT_ERRORS = new Set(['invalid_client', 'unauthorized_client', 'deleted
 export function classifyTokenEndpointError(status: number, body: string): GoogleApiError {
   const json = parseJsonObject(body);
   const code = typeof json?.error === 'string' ? json.error : undefined;
-  const description = typeof json?.error_description === 'string' ? json.error_description.slice(0, 200) : '';
-  if (code === 'invalid_grant') return new GoogleApiError(GoogleErrorKind.InvalidGrant, description || code, status, code);
+  const description =
+    typeof json?.error_description === 'string' ? json.error_description.slice(0, 200) : '';
+  if (code === 'invalid_grant')
+    return new GoogleApiError(GoogleErrorKind.InvalidGrant, description || code, status, code);
   if (code && CLIENT_ERRORS.has(code)) {
     return new GoogleApiError(GoogleErrorKind.InvalidClient, description || code, status, code);
   }
   if (json === undefined || status >= 500 || status === 429 || status === 408) {
-    return new GoogleApiError(GoogleErrorKind.Unavailable, `HTTP ${status}${code ? ` ${code}` : ''}`, status, code);
+    return new GoogleApiError(
+      GoogleErrorKind.Unavailable,
+      `HTTP ${status}${code ? ` ${code}` : ''}`,
+      status,
+      code,
+    );
   }
-  return new GoogleApiError(GoogleErrorKind.BadResponse, `HTTP ${status} ${code ?? ''}`.trim(), status, code);
+  return new GoogleApiError(
+    GoogleErrorKind.BadResponse,
+    `HTTP ${status} ${code ?? ''}`.trim(),
+    status,
+    code,
+  );
 }
 
 /** Reads an error answer of an API called with an access token (userinfo, tokeninfo, revoke). */
 export function classifyApiError(status: number, body: string): GoogleApiError {
   const json = parseJsonObject(body);
-  if (status === 401) return new GoogleApiError(GoogleErrorKind.InvalidToken, 'access token refused', status);
+  if (status === 401)
+    return new GoogleApiError(GoogleErrorKind.InvalidToken, 'access token refused', status);
   if (json === undefined || status >= 500 || status === 429 || status === 408) {
     return new GoogleApiError(GoogleErrorKind.Unavailable, `HTTP ${status}`, status);
   }
   const code = typeof json.error === 'string' ? json.error : undefined;
-  return new GoogleApiError(GoogleErrorKind.BadResponse, `HTTP ${status} ${code ?? ''}`.trim(), status, code);
+  return new GoogleApiError(
+    GoogleErrorKind.BadResponse,
+    `HTTP ${status} ${code ?? ''}`.trim(),
+    status,
+    code,
+  );
 }
 
 export function parseJsonObject(body: string): Record<string, unknown> | undefined {

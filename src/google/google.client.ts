@@ -13,8 +13,7 @@ import {
 import { googleEndpoints, type GoogleEndpoints } from './google-endpoints.js';
 
 export type TokenInfo =
-  | { valid: true; fields: Record<string, string> }
-  | { valid: false; reason: string };
+  { valid: true; fields: Record<string, string> } | { valid: false; reason: string };
 
 interface RawAnswer {
   status: number;
@@ -44,23 +43,34 @@ export class GoogleClient implements OnModuleDestroy {
 
   /** Exchanges a refresh token for a new access token (and, from some providers, a new refresh token). */
   async refreshAccessToken(refreshToken: string): Promise<TokenResponse> {
-    const answer = await this.send(this.endpoints.token, 'POST', { 'content-type': FORM }, form({
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken,
-      client_id: this.config.google.clientId,
-      client_secret: this.config.google.clientSecret,
-    }));
+    const answer = await this.send(
+      this.endpoints.token,
+      'POST',
+      { 'content-type': FORM },
+      form({
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_id: this.config.google.clientId,
+        client_secret: this.config.google.clientSecret,
+      }),
+    );
     if (answer.status !== 200) throw classifyTokenEndpointError(answer.status, answer.body);
     const json = parseJsonObject(answer.body);
     if (typeof json?.access_token !== 'string' || json.access_token === '') {
-      throw new GoogleApiError(GoogleErrorKind.BadResponse, 'token response without access_token', 200);
+      throw new GoogleApiError(
+        GoogleErrorKind.BadResponse,
+        'token response without access_token',
+        200,
+      );
     }
     return readTokenResponse(json);
   }
 
   /** The OpenID Connect userinfo of the token's user. */
   async userinfo(accessToken: string): Promise<Record<string, unknown>> {
-    const answer = await this.send(this.endpoints.userinfo, 'GET', { authorization: `Bearer ${accessToken}` });
+    const answer = await this.send(this.endpoints.userinfo, 'GET', {
+      authorization: `Bearer ${accessToken}`,
+    });
     if (answer.status !== 200) throw classifyApiError(answer.status, answer.body);
     const json = parseJsonObject(answer.body);
     if (!json) throw new GoogleApiError(GoogleErrorKind.BadResponse, 'userinfo is not JSON', 200);
@@ -69,24 +79,46 @@ export class GoogleClient implements OnModuleDestroy {
 
   /** What Google's tokeninfo says of an access token: its fields, or why it is not valid. */
   async tokenInfo(accessToken: string): Promise<TokenInfo> {
-    const answer = await this.send(this.endpoints.tokeninfo, 'POST', { 'content-type': FORM }, form({ access_token: accessToken }));
+    const answer = await this.send(
+      this.endpoints.tokeninfo,
+      'POST',
+      { 'content-type': FORM },
+      form({ access_token: accessToken }),
+    );
     const json = parseJsonObject(answer.body);
     if (answer.status === 400 && json?.error === 'invalid_token') {
-      return { valid: false, reason: typeof json.error_description === 'string' ? json.error_description : 'invalid_token' };
+      return {
+        valid: false,
+        reason:
+          typeof json.error_description === 'string' ? json.error_description : 'invalid_token',
+      };
     }
     if (answer.status !== 200 || !json) throw classifyApiError(answer.status, answer.body);
-    return { valid: true, fields: Object.fromEntries(Object.entries(json).map(([k, v]) => [k, String(v)])) };
+    return {
+      valid: true,
+      fields: Object.fromEntries(Object.entries(json).map(([k, v]) => [k, String(v)])),
+    };
   }
 
   /** Revokes the whole grant behind a token; an already invalid token counts as revoked. */
   async revoke(token: string): Promise<void> {
-    const answer = await this.send(this.endpoints.revoke, 'POST', { 'content-type': FORM }, form({ token }));
+    const answer = await this.send(
+      this.endpoints.revoke,
+      'POST',
+      { 'content-type': FORM },
+      form({ token }),
+    );
     if (answer.status === 200) return;
     if (answer.status === 400 && parseJsonObject(answer.body)?.error === 'invalid_token') return;
     throw classifyApiError(answer.status, answer.body);
   }
 
-  private async send(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: string): Promise<RawAnswer> {
+  private async send(
+    url: string,
+    method: 'GET' | 'POST',
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<RawAnswer> {
     try {
       const response = await request(url, {
         dispatcher: this.agent,
@@ -100,7 +132,10 @@ export class GoogleClient implements OnModuleDestroy {
       return { status: response.statusCode, body: await response.body.text() };
     } catch (error) {
       const reason = (error as { code?: string; name?: string }).code ?? (error as Error).name;
-      throw new GoogleApiError(GoogleErrorKind.Unavailable, `${method} ${new URL(url).pathname} failed: ${reason}`);
+      throw new GoogleApiError(
+        GoogleErrorKind.Unavailable,
+        `${method} ${new URL(url).pathname} failed: ${reason}`,
+      );
     }
   }
 }

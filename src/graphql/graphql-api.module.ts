@@ -4,6 +4,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GraphqlErrorFilter } from './graphql-error.filter.js';
+import { PlaygroundController } from './playground.controller.js';
 
 /** GraphQL at /graphql, code-first, served by Mercurius with graphql-jit. */
 @Module({
@@ -19,6 +20,7 @@ import { GraphqlErrorFilter } from './graphql-error.filter.js';
       context: (req: FastifyRequest, reply: FastifyReply) => ({ req, reply }),
     }),
   ],
+  controllers: [PlaygroundController],
   providers: [{ provide: APP_FILTER, useClass: GraphqlErrorFilter }],
 })
 export class GraphqlApiModule {}

@@ -17,14 +17,20 @@ export class GraphqlErrorFilter extends BaseExceptionFilter implements GqlExcept
     if (host.getType<GqlContextType>() !== 'graphql') return super.catch(exception, host);
     if (exception instanceof GraphQLError) return exception;
     if (exception instanceof AppError) {
-      return new GraphQLError(exception.message, { extensions: { code: exception.code, ...exception.details } });
+      return new GraphQLError(exception.message, {
+        extensions: { code: exception.code, ...exception.details },
+      });
     }
     if (exception instanceof HttpException && exception.getStatus() === 429) {
-      return new GraphQLError('Too many requests; slow down', { extensions: { code: AppErrorCode.RateLimited } });
+      return new GraphQLError('Too many requests; slow down', {
+        extensions: { code: AppErrorCode.RateLimited },
+      });
     }
     const errorId = randomUUID();
     this.logger.error(`Internal error ${errorId}: ${describe(exception)}`);
-    return new GraphQLError(`Internal error (id ${errorId})`, { extensions: { code: AppErrorCode.Internal, errorId } });
+    return new GraphQLError(`Internal error (id ${errorId})`, {
+      extensions: { code: AppErrorCode.Internal, errorId },
+    });
   }
 }
 

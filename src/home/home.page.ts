@@ -22,6 +22,7 @@ export function renderHomePage(view: SignedInView | null): string {
     `<h1>Signed in as ${escapeHtml(user.name ?? user.email ?? user.googleSub)}</h1>
 <p class="muted" id="email">${escapeHtml(user.email ?? '')}</p>
 ${token ? renderToken(token) : '<p>No Google token is stored.</p>'}
+${renderOperations()}
 <nav>
 <a href="/playground">GraphQL playground</a>
 <form method="post" action="/auth/api-token"><button class="button secondary" id="api-token" type="submit">Create an API token</button></form>
@@ -48,4 +49,27 @@ function renderToken(token: TokenStatus): string {
     .map(([name, value]) => `<tr><th>${name}</th><td>${escapeHtml(value)}</td></tr>`)
     .join('\n');
   return `<h2>Google token</h2>${reauth}<table id="token-status">\n${body}\n</table>`;
+}
+
+/** Each GraphQL operation, ready to run in the playground. */
+export const READY_MADE_OPERATIONS: [string, string][] = [
+  ['profile', '{ profile { sub name email emailVerified picture } }'],
+  [
+    'tokenStatus',
+    '{ tokenStatus { state scopes expiresAt expiresInSeconds hasRefreshToken lastRefreshedAt refreshCount } }',
+  ],
+  [
+    'validateToken',
+    '{ validateToken { valid reason expiresInSeconds scopes audience audienceMatches email } }',
+  ],
+  ['refreshToken', 'mutation { refreshToken { state expiresAt refreshCount lastRefreshedAt } }'],
+  ['me', '{ me { id email name picture createdAt } }'],
+];
+
+function renderOperations(): string {
+  const items = READY_MADE_OPERATIONS.map(
+    ([name, query]) =>
+      `<li><a href="/playground?query=${encodeURIComponent(query)}">${name}</a> <code>${escapeHtml(query)}</code></li>`,
+  ).join('\n');
+  return `<h2>Try the API</h2><ul id="operations">\n${items}\n</ul>`;
 }

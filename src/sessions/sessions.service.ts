@@ -22,7 +22,11 @@ export class SessionsService {
   ) {}
 
   /** Starts a session and returns the raw id for the cookie; only its hash is stored. */
-  async create(manager: EntityManager = this.sessions.manager, userId: string, now = new Date()): Promise<string> {
+  async create(
+    manager: EntityManager = this.sessions.manager,
+    userId: string,
+    now = new Date(),
+  ): Promise<string> {
     const rawId = randomBytes(32).toString('base64url');
     await manager.getRepository(SessionEntity).insert({
       idHash: hashSessionId(rawId),

@@ -22,8 +22,13 @@ export interface MergedTokens {
  * only if one came back (Google normally sends none, so the stored one is kept), and the stored
  * scopes when the answer does not list them.
  */
-export function mergeRefreshResponse(stored: StoredSecrets, response: TokenResponse, receivedAt: Date): MergedTokens {
-  const rotated = response.refreshToken !== undefined && response.refreshToken !== stored.refreshToken;
+export function mergeRefreshResponse(
+  stored: StoredSecrets,
+  response: TokenResponse,
+  receivedAt: Date,
+): MergedTokens {
+  const rotated =
+    response.refreshToken !== undefined && response.refreshToken !== stored.refreshToken;
   return {
     accessToken: response.accessToken,
     refreshToken: rotated ? response.refreshToken! : stored.refreshToken,

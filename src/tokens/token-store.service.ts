@@ -42,11 +42,17 @@ export class TokenStore {
    * Stores the tokens of a completed sign-in inside the caller's transaction. A response without a
    * refresh token keeps the one already stored (Google sends it only on the first offline consent).
    */
-  async saveSignIn(manager: EntityManager, userId: string, response: TokenResponse, receivedAt: Date): Promise<void> {
+  async saveSignIn(
+    manager: EntityManager,
+    userId: string,
+    response: TokenResponse,
+    receivedAt: Date,
+  ): Promise<void> {
     const rows = manager.getRepository(OAuthTokenEntity);
     const existing = await rows.findOneBy({ userId, provider: PROVIDER });
     const id = existing?.id ?? randomUUID();
-    const refreshToken = response.refreshToken ?? (existing ? this.readableRefreshToken(existing) : null);
+    const refreshToken =
+      response.refreshToken ?? (existing ? this.readableRefreshToken(existing) : null);
     const values = {
       ...this.encryptTokens(id, response.accessToken, refreshToken),
       scopes: response.scope ?? '',
@@ -62,15 +68,25 @@ export class TokenStore {
     } else {
       await rows.insert({ id, userId, provider: PROVIDER, ...values, version: 1 });
     }
-    const detail = response.refreshToken ? 'new refresh token' : refreshToken ? 'kept stored refresh token' : 'no refresh token';
-    await manager.getRepository(TokenEventEntity).insert({ userId, type: TokenEventType.Issued, detail });
+    const detail = response.refreshToken
+      ? 'new refresh token'
+      : refreshToken
+        ? 'kept stored refresh token'
+        : 'no refresh token';
+    await manager
+      .getRepository(TokenEventEntity)
+      .insert({ userId, type: TokenEventType.Issued, detail });
   }
 
   /**
    * Writes the result of a refresh over the version it was computed from. Returns the new row, or
    * null when another writer got there first (the caller then reads theirs).
    */
-  async saveRefresh(row: OAuthTokenEntity, merged: MergedTokens, refreshedAt: Date): Promise<OAuthTokenEntity | null> {
+  async saveRefresh(
+    row: OAuthTokenEntity,
+    merged: MergedTokens,
+    refreshedAt: Date,
+  ): Promise<OAuthTokenEntity | null> {
     const values = {
       ...this.encryptTokens(row.id, merged.accessToken, merged.refreshToken),
       scopes: merged.scopes,
@@ -84,7 +100,12 @@ export class TokenStore {
     };
     const { affected } = await this.tokens.update({ id: row.id, version: row.version }, values);
     if (affected !== 1) return null;
-    await this.recordEvent(row.userId, TokenEventType.Refreshed, null, merged.refreshTokenRotated ? 'refresh token rotated' : null);
+    await this.recordEvent(
+      row.userId,
+      TokenEventType.Refreshed,
+      null,
+      merged.refreshTokenRotated ? 'refresh token rotated' : null,
+    );
     return { ...row, ...values };
   }
 
@@ -103,15 +124,25 @@ export class TokenStore {
     await this.recordEvent(row.userId, TokenEventType.RefreshFailed, code, detail);
   }
 
-  private async recordEvent(userId: string, type: TokenEventType, code: string | null, detail: string | null): Promise<void> {
+  private async recordEvent(
+    userId: string,
+    type: TokenEventType,
+    code: string | null,
+    detail: string | null,
+  ): Promise<void> {
     await this.events.insert({ userId, type, code, detail: detail?.slice(0, 255) ?? null });
   }
 
   private encryptTokens(rowId: string, accessToken: string, refreshToken: string | null) {
     return {
-      accessTokenCiphertext: this.cipher.encrypt(accessToken, associatedData(rowId, 'access_token')),
+      accessTokenCiphertext: this.cipher.encrypt(
+        accessToken,
+        associatedData(rowId, 'access_token'),
+      ),
       refreshTokenCiphertext:
-        refreshToken === null ? null : this.cipher.encrypt(refreshToken, associatedData(rowId, 'refresh_token')),
+        refreshToken === null
+          ? null
+          : this.cipher.encrypt(refreshToken, associatedData(rowId, 'refresh_token')),
       keyId: this.cipher.currentKeyId,
     };
   }
@@ -120,7 +151,9 @@ export class TokenStore {
     try {
       return this.refreshTokenOf(row);
     } catch (error) {
-      this.logger.error(`Stored refresh token of user ${row.userId} is unreadable: ${(error as Error).message}`);
+      this.logger.error(
+        `Stored refresh token of user ${row.userId} is unreadable: ${(error as Error).message}`,
+      );
       return null;
     }
   }

@@ -52,7 +52,12 @@ export class TokenService {
     } catch (error) {
       if (!isRefusedToken(error)) throw toAppError(error, this.logger);
     }
-    const row = await this.refreshOnce(userId, 'always');
+    // Another caller may already have replaced the refused token; refresh only if it is still stored.
+    const current = await this.usableRow(userId);
+    const row =
+      this.store.accessTokenOf(current) === accessToken
+        ? await this.refreshOnce(userId, 'always')
+        : current;
     try {
       return await call(this.store.accessTokenOf(row));
     } catch (error) {
@@ -99,27 +104,38 @@ export class TokenService {
         response,
         receivedAt,
       );
-      return (await this.store.saveRefresh(row, merged, receivedAt)) ?? (await this.usableRow(userId));
+      return (
+        (await this.store.saveRefresh(row, merged, receivedAt)) ?? (await this.usableRow(userId))
+      );
     } catch (error) {
       return this.afterFailedRefresh(row, error);
     }
   }
 
   /** Dead grants stop here; other failures keep the tokens and serve the current one while it lasts. */
-  private async afterFailedRefresh(row: OAuthTokenEntity, error: unknown): Promise<OAuthTokenEntity> {
+  private async afterFailedRefresh(
+    row: OAuthTokenEntity,
+    error: unknown,
+  ): Promise<OAuthTokenEntity> {
     if (!(error instanceof GoogleApiError)) throw error;
     if (error.kind === GoogleErrorKind.InvalidGrant) {
       await this.store.markReauthRequired(row, error.googleCode ?? 'invalid_grant');
       throw this.reauthRequired('Google no longer accepts this grant');
     }
     if (error.kind === GoogleErrorKind.InvalidClient) {
-      this.logger.error(`Google refused our OAuth client (${error.googleCode}): check GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET`);
+      this.logger.error(
+        `Google refused our OAuth client (${error.googleCode}): check GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET`,
+      );
     }
     await this.store.recordRefreshFailure(row, error.googleCode ?? error.kind, error.detail);
     if (row.expiresAt !== null && row.expiresAt > new Date()) return row;
-    throw new AppError(AppErrorCode.UpstreamUnavailable, 'Google could not refresh the token; try again shortly', {
-      retryable: true,
-    });
+    throw new AppError(
+      AppErrorCode.UpstreamUnavailable,
+      'Google could not refresh the token; try again shortly',
+      {
+        retryable: true,
+      },
+    );
   }
 
   private async existingRow(userId: string): Promise<OAuthTokenEntity> {
@@ -130,7 +146,8 @@ export class TokenService {
 
   private async usableRow(userId: string): Promise<OAuthTokenEntity> {
     const row = await this.existingRow(userId);
-    if (row.state !== StoredTokenState.Active) throw this.reauthRequired('the Google grant needs a new sign-in');
+    if (row.state !== StoredTokenState.Active)
+      throw this.reauthRequired('the Google grant needs a new sign-in');
     return row;
   }
 
@@ -153,8 +170,14 @@ function isRefusedToken(error: unknown): boolean {
 function toAppError(error: unknown, logger: Logger): unknown {
   if (!(error instanceof GoogleApiError)) return error;
   if (error.kind === GoogleErrorKind.Unavailable) {
-    return new AppError(AppErrorCode.UpstreamUnavailable, 'Google did not answer in time; try again', { retryable: true });
+    return new AppError(
+      AppErrorCode.UpstreamUnavailable,
+      'Google did not answer in time; try again',
+      { retryable: true },
+    );
   }
   logger.warn(`Unexpected answer from Google: ${error.message}`);
-  return new AppError(AppErrorCode.UpstreamUnavailable, 'Google gave an answer we could not use', { retryable: true });
+  return new AppError(AppErrorCode.UpstreamUnavailable, 'Google gave an answer we could not use', {
+    retryable: true,
+  });
 }

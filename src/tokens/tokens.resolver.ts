@@ -13,9 +13,13 @@ export class TokensResolver {
     private readonly google: GoogleClient,
   ) {}
 
-  @Query(() => GoogleProfileModel, { description: 'Google userinfo, fetched with a valid token (refreshed automatically).' })
+  @Query(() => GoogleProfileModel, {
+    description: 'Google userinfo, fetched with a valid token (refreshed automatically).',
+  })
   async profile(@CurrentUser() caller: SessionUser): Promise<GoogleProfileModel> {
-    return toGoogleProfile(await this.tokens.withAccessToken(caller.userId, (token) => this.google.userinfo(token)));
+    return toGoogleProfile(
+      await this.tokens.withAccessToken(caller.userId, (token) => this.google.userinfo(token)),
+    );
   }
 
   @Query(() => TokenStatusModel, { description: 'State of the stored token; never a secret.' })
@@ -23,12 +27,16 @@ export class TokensResolver {
     return this.tokens.status(caller.userId) as Promise<TokenStatusModel>;
   }
 
-  @Query(() => TokenValidationModel, { description: "What Google's tokeninfo says about the current access token." })
+  @Query(() => TokenValidationModel, {
+    description: "What Google's tokeninfo says about the current access token.",
+  })
   validateToken(@CurrentUser() caller: SessionUser): Promise<TokenValidationModel> {
     return this.tokens.validate(caller.userId);
   }
 
-  @Mutation(() => TokenStatusModel, { description: 'Refresh the access token now, whatever its expiry.' })
+  @Mutation(() => TokenStatusModel, {
+    description: 'Refresh the access token now, whatever its expiry.',
+  })
   refreshToken(@CurrentUser() caller: SessionUser): Promise<TokenStatusModel> {
     return this.tokens.refresh(caller.userId) as Promise<TokenStatusModel>;
   }

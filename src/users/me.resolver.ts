@@ -11,7 +11,8 @@ export class MeResolver {
   @Query(() => UserModel, { description: 'The signed-in user.' })
   async me(@CurrentUser() caller: SessionUser): Promise<UserModel> {
     const user = await this.users.findById(caller.userId);
-    if (!user) throw new AppError(AppErrorCode.Unauthenticated, 'The session belongs to a deleted user');
+    if (!user)
+      throw new AppError(AppErrorCode.Unauthenticated, 'The session belongs to a deleted user');
     return user;
   }
 }

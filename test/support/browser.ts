@@ -16,7 +16,11 @@ export class TestBrowser {
     });
   }
 
-  async postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<BrowserResponse> {
+  async postJson(
+    url: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<BrowserResponse> {
     return this.send(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },

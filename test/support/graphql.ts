@@ -14,7 +14,11 @@ export async function graphql<Data = Record<string, unknown>>(
   query: string,
   bearer?: string,
 ): Promise<GraphqlAnswer<Data>> {
-  const response = await browser.postJson(`${appUrl}/graphql`, { query }, bearer ? { authorization: `Bearer ${bearer}` } : {});
+  const response = await browser.postJson(
+    `${appUrl}/graphql`,
+    { query },
+    bearer ? { authorization: `Bearer ${bearer}` } : {},
+  );
   const body = JSON.parse(response.body) as Omit<GraphqlAnswer<Data>, 'status'>;
   return { status: response.status, data: body.data ?? null, errors: body.errors };
 }
@@ -33,7 +37,11 @@ export async function graphqlData<Data = Record<string, unknown>>(
 }
 
 /** The `extensions.code` of an operation that must fail. */
-export async function graphqlErrorCode(browser: TestBrowser, appUrl: string, query: string): Promise<{ code: unknown; extensions: Record<string, unknown> }> {
+export async function graphqlErrorCode(
+  browser: TestBrowser,
+  appUrl: string,
+  query: string,
+): Promise<{ code: unknown; extensions: Record<string, unknown> }> {
   const answer = await graphql(browser, appUrl, query);
   assert.ok(answer.errors?.length, `an error expected, got ${JSON.stringify(answer.data)}`);
   const extensions = answer.errors[0].extensions ?? {};
@@ -41,6 +49,9 @@ export async function graphqlErrorCode(browser: TestBrowser, appUrl: string, que
 }
 
 export const PROFILE = '{ profile { sub name email emailVerified givenName familyName } }';
-export const TOKEN_STATUS = '{ tokenStatus { state scopes expiresAt expiresInSeconds hasRefreshToken lastRefreshedAt refreshCount } }';
-export const VALIDATE_TOKEN = '{ validateToken { valid reason expiresInSeconds scopes audience audienceMatches email accessType } }';
-export const REFRESH_TOKEN = 'mutation { refreshToken { state refreshCount expiresAt lastRefreshedAt } }';
+export const TOKEN_STATUS =
+  '{ tokenStatus { state scopes expiresAt expiresInSeconds hasRefreshToken lastRefreshedAt refreshCount } }';
+export const VALIDATE_TOKEN =
+  '{ validateToken { valid reason expiresInSeconds scopes audience audienceMatches email accessType } }';
+export const REFRESH_TOKEN =
+  'mutation { refreshToken { state refreshCount expiresAt lastRefreshedAt } }';

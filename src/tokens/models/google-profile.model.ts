@@ -1,6 +1,8 @@
 import { Field, ObjectType } from '@nestjs/graphql';
 
-@ObjectType('GoogleProfile', { description: "Google's userinfo for the signed-in user, fetched with a valid token." })
+@ObjectType('GoogleProfile', {
+  description: "Google's userinfo for the signed-in user, fetched with a valid token.",
+})
 export class GoogleProfileModel {
   @Field()
   sub: string;
@@ -26,14 +28,17 @@ export class GoogleProfileModel {
   @Field(() => String, { nullable: true })
   locale: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The Workspace domain, for Workspace accounts.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The Workspace domain, for Workspace accounts.',
+  })
   hostedDomain: string | null;
 }
 
 export function toGoogleProfile(userinfo: Record<string, unknown>): GoogleProfileModel {
   const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);
   return {
-    sub: String(userinfo.sub ?? ''),
+    sub: text(userinfo.sub) ?? '',
     name: text(userinfo.name),
     givenName: text(userinfo.given_name),
     familyName: text(userinfo.family_name),

@@ -9,7 +9,8 @@ export enum TokenStateModel {
 
 registerEnumType(TokenStateModel, {
   name: 'TokenState',
-  description: 'ACTIVE: usable; EXPIRED: will be refreshed on next use; REAUTH_REQUIRED and REVOKED: sign in again.',
+  description:
+    'ACTIVE: usable; EXPIRED: will be refreshed on next use; REAUTH_REQUIRED and REVOKED: sign in again.',
 });
 
 @ObjectType('TokenStatus', { description: "The stored Google grant's state. Never holds a token." })
@@ -23,7 +24,10 @@ export class TokenStatusModel {
   @Field(() => Date, { nullable: true })
   expiresAt: Date | null;
 
-  @Field(() => Int, { nullable: true, description: 'Seconds until the access token expires (0 when expired).' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Seconds until the access token expires (0 when expired).',
+  })
   expiresInSeconds: number | null;
 
   @Field()

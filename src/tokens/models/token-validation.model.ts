@@ -1,11 +1,16 @@
 import { Field, Int, ObjectType } from '@nestjs/graphql';
 
-@ObjectType('TokenValidation', { description: "What Google's tokeninfo says about the current access token." })
+@ObjectType('TokenValidation', {
+  description: "What Google's tokeninfo says about the current access token.",
+})
 export class TokenValidationModel {
   @Field()
   valid: boolean;
 
-  @Field(() => String, { nullable: true, description: 'Why Google refused the token, when it did.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why Google refused the token, when it did.',
+  })
   reason: string | null;
 
   @Field(() => Int, { nullable: true })

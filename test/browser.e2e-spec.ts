@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+const ARTIFACTS = 'test/artifacts';
+/** Debian's Chromium; `.ci/run` installs it. Never a downloaded browser. */
+const CHROMIUM = '/usr/bin/chromium';
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+}
+
+describe('the whole flow in a real browser', () => {
+  let database: TestDatabase;
+  let app: TestApp;
+  let browser: Browser;
+
+  before(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    database = await createTestDatabase('sqlite');
+    app = await startTestApp(database);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.stop();
+    await database?.drop();
+  });
+
+  it('signs in on the consent page, runs profile and refreshToken in the playground, and signs out', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${app.url}/`);
+    await shot(page, '01-signed-out');
+    await page.click('#sign-in');
+    await page.waitForSelector('button[value="allow"]');
+    await shot(page, '02-consent');
+    await page.click('button[value="allow"]');
+    await page.waitForSelector('#token-status');
+    assert.match((await page.textContent('h1')) ?? '', /Signed in as Ada Lovelace/);
+    assert.match((await page.textContent('#token-status')) ?? '', /ACTIVE/);
+    await shot(page, '03-signed-in');
+
+    await page.click('#operations a:text-is("profile")');
+    await page.waitForSelector('.graphiql-execute-button');
+    await page.click('.graphiql-execute-button');
+    await page.locator('.graphiql-response', { hasText: 'ada@example.com' }).waitFor();
+    await shot(page, '04-playground-profile');
+
+    await page.goto(`${app.url}/`);
+    await page.click('#operations a:text-is("refreshToken")');
+    await page.waitForSelector('.graphiql-execute-button');
+    await page.click('.graphiql-execute-button');
+    await page.locator('.graphiql-response', { hasText: /"refreshCount":\s*1/ }).waitFor();
+    await shot(page, '05-playground-refresh');
+
+    await page.goto(`${app.url}/`);
+    await page.click('#sign-out');
+    await page.waitForSelector('#sign-in');
+    await shot(page, '06-signed-out-again');
+  });
+
+  it('a denied consent ends on a clear error page', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${app.url}/`);
+    await page.click('#sign-in');
+    await page.waitForSelector('button[value="deny"]');
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/auth/google/callback')),
+      page.click('button[value="deny"]'),
+    ]);
+    assert.equal(response.status(), 403);
+    assert.match((await page.textContent('body')) ?? '', /Sign-in was cancelled/);
+    await shot(page, '07-denied');
+  });
+});
