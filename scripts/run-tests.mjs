@@ -41,6 +41,8 @@ async function startEmbeddedPostgres() {
     user: 'postgres',
     password: 'postgres',
     persistent: false,
+    // PostgreSQL refuses to run as root: then run it as a `postgres` user that owns the data folder.
+    createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},
   });
   await server.initialise();
