@@ -4,7 +4,11 @@ import { parseKeyring } from '../src/config/keyring.js';
 import { TokenCipher } from '../src/tokens/token-cipher.js';
 import { associatedData } from '../src/tokens/token-store.service.js';
 import { TestBrowser } from './support/browser.js';
-import { emulatorStats, revokeUserAtEmulator } from './support/emulator-admin.js';
+import {
+  advanceEmulatorClock,
+  emulatorStats,
+  revokeUserAtEmulator,
+} from './support/emulator-admin.js';
 import {
   graphql,
   graphqlData,
@@ -211,6 +215,18 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
       assert.equal(me.email, 'ada@example.com');
       const forged = await graphql(new TestBrowser(), app.url, '{ me { email } }', `${token}x`);
       assert.equal(forged.errors?.[0].extensions?.code, 'UNAUTHENTICATED');
+    });
+
+    it('a token Google refuses before its stored expiry is refreshed once and the call retried once', async () => {
+      const before = await storedTokens(database, ADA);
+      await advanceEmulatorClock(app.emulatorUrl, 3600);
+      const stats = await emulatorStats(app.emulatorUrl);
+      const { profile } = await graphqlData<{ profile: { sub: string } }>(ada, app.url, PROFILE);
+      assert.equal(profile.sub, ADA);
+      const after = await emulatorStats(app.emulatorUrl);
+      assert.equal(after.tokenGrants.refresh_token, stats.tokenGrants.refresh_token + 1);
+      assert.equal(after.userinfo, stats.userinfo + 2, 'the refused call and its one retry');
+      assert.notEqual((await storedTokens(database, ADA)).accessToken, before.accessToken);
     });
 
     it('no response carried a Google token', async () => {

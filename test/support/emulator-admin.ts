@@ -32,3 +32,13 @@ export async function revokeUserAtEmulator(emulatorUrl: string, sub: string): Pr
   });
   if (!response.ok) throw new Error(`emulator revoke answered ${response.status}`);
 }
+
+/** Moves only the emulator's clock: tokens the app still thinks valid are refused by "Google". */
+export async function advanceEmulatorClock(emulatorUrl: string, seconds: number): Promise<void> {
+  const response = await fetch(`${emulatorUrl}/__emulator/clock`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ advanceSeconds: seconds }),
+  });
+  if (!response.ok) throw new Error(`emulator clock answered ${response.status}`);
+}

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { TestBrowser } from './support/browser.js';
+import { graphql } from './support/graphql.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+describe('a production start', () => {
+  let database: TestDatabase;
+  let app: TestApp;
+
+  before(async () => {
+    database = await createTestDatabase('sqlite');
+    app = await startTestApp(database, {
+      NODE_ENV: 'production',
+      PUBLIC_URL: 'https://tokens.example.com',
+      GOOGLE_CLIENT_ID: 'prod-client.apps.googleusercontent.com',
+      GOOGLE_CLIENT_SECRET: randomBytes(16).toString('hex'),
+    });
+  });
+
+  after(async () => {
+    await app?.stop();
+    await database?.drop();
+  });
+
+  it('mounts no emulator and sends sign-in to Google itself', async () => {
+    assert.equal(app.config.google.mode, 'google');
+    assert.equal((await fetch(`${app.url}/__google/.well-known/openid-configuration`)).status, 404);
+    const start = await new TestBrowser().get(`${app.url}/auth/google`);
+    assert.equal(start.status, 302);
+    assert.match(start.location ?? '', /^https:\/\/accounts\.google\.com\/o\/oauth2\/v2\/auth\?/);
+    assert.match(
+      start.location ?? '',
+      /redirect_uri=https%3A%2F%2Ftokens\.example\.com%2Fauth%2Fgoogle%2Fcallback/,
+    );
+    assert.match(start.headers.get('set-cookie') ?? '', /^__Host-tokenkeep_login=.*; Secure/);
+  });
+
+  it('serves no playground and refuses introspection', async () => {
+    assert.equal((await fetch(`${app.url}/playground`)).status, 404);
+    assert.equal((await fetch(`${app.url}/playground/assets/graphiql.js`)).status, 404);
+    const answer = await graphql(new TestBrowser(), app.url, '{ __schema { types { name } } }');
+    assert.equal(answer.data, null);
+    assert.match(answer.errors?.[0].message ?? '', /introspection/i);
+  });
+});
