@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { ConfigError } from '../config/app-config.js';
 import { loadEmulatorConfig, type StandaloneEmulatorConfig } from '../config/emulator-config.js';
+import { readEnvironment } from '../config/environment.js';
 import { googleEmulatorPlugin } from './google-emulator.plugin.js';
 
 export interface StandaloneEmulator {
@@ -62,7 +63,7 @@ function publicUrl(config: StandaloneEmulatorConfig, boundPort: number): string 
 async function main(): Promise<void> {
   let config: StandaloneEmulatorConfig;
   try {
-    config = loadEmulatorConfig(process.env);
+    config = loadEmulatorConfig(readEnvironment());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  startStandaloneEmulator,
+  type StandaloneEmulator,
+} from '../src/google-emulator/standalone.js';
+import { TestBrowser } from './support/browser.js';
+import { graphql, graphqlData } from './support/graphql.js';
+import { answerConsent, parseConsentPage } from './support/sign-in.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+/** The address a load balancer would serve both instances on; the test plays the balancer. */
+const PUBLIC_URL = 'http://tokenkeep.test';
+
+describe('two instances on one PostgreSQL sharing one standalone emulator', () => {
+  let database: TestDatabase;
+  let emulator: StandaloneEmulator;
+  let first: TestApp;
+  let second: TestApp;
+
+  before(async () => {
+    database = await createTestDatabase('postgres');
+    emulator = await startStandaloneEmulator({
+      host: '127.0.0.1',
+      port: 0,
+      publicUrl: 'http://127.0.0.1:0',
+      accessTokenTtlSeconds: 600,
+    });
+    const env = { GOOGLE_EMULATOR_URL: emulator.url, PUBLIC_URL };
+    [first, second] = await Promise.all([startTestApp(database, env), startTestApp(database, env)]);
+  });
+
+  after(async () => {
+    await Promise.all([first?.stop(), second?.stop()]);
+    await emulator?.close();
+    await database?.drop();
+  });
+
+  it('both started on one database (migrations ran once) and use the standalone emulator', async () => {
+    const migrations = await database.query<{ name: string }>('SELECT name FROM migrations');
+    assert.deepEqual(
+      migrations.map((row) => row.name),
+      ['InitialSchema1764403200000'],
+    );
+    assert.equal(first.config.google.mode, 'external-emulator');
+    for (const app of [first, second])
+      assert.equal((await fetch(`${app.url}/health/ready`)).status, 200);
+  });
+
+  it('a sign-in started on one instance finishes on the other, and the session works on both', async () => {
+    const browser = new TestBrowser();
+    const start = await browser.get(`${first.url}/auth/google`);
+    assert.ok(start.location?.startsWith(`${emulator.url}/o/oauth2/v2/auth?`));
+    const consent = parseConsentPage(await browser.get(start.location ?? ''));
+    const callbackUrl = await answerConsent(browser, consent, 'allow');
+    assert.ok(callbackUrl.startsWith(`${PUBLIC_URL}/auth/google/callback?`));
+
+    const callback = await browser.get(callbackUrl.replace(PUBLIC_URL, second.url));
+    assert.equal(callback.status, 303, callback.body.slice(0, 200));
+    for (const app of [first, second]) {
+      const { me } = await graphqlData<{ me: { email: string } }>(
+        browser,
+        app.url,
+        '{ me { email } }',
+      );
+      assert.equal(me.email, 'ada@example.com');
+    }
+
+    await browser.postForm(`${second.url}/auth/logout`, {});
+    const afterLogout = await graphql(browser, first.url, '{ me { email } }');
+    assert.equal(afterLogout.errors?.[0].extensions?.code, 'UNAUTHENTICATED');
+  });
+});
