@@ -29,6 +29,23 @@ export interface AppConfig {
   tokenKeyring: Keyring;
   sessionSecret: string;
   refreshLeewaySeconds: number;
+  refresh: {
+    /** Total time one refresh may take, retries included. */
+    deadlineMs: number;
+    /** How long a refresh lease protects its holder; a crashed holder frees it after this. */
+    leaseMs: number;
+    /** Quiet time after a failed refresh before any instance calls Google again for that grant. */
+    failureCooldownMs: number;
+  };
+  proactiveRefresh: {
+    enabled: boolean;
+    intervalMs: number;
+    /** Tokens expiring within this window are refreshed ahead of any request. */
+    windowSeconds: number;
+    batchSize: number;
+    /** Grants not refreshed for this many days are refreshed anyway, so Google's six-month rule never kills them. */
+    keepaliveDays: number;
+  };
   session: {
     idleTimeoutSeconds: number;
     absoluteTimeoutSeconds: number;
@@ -73,6 +90,11 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
   const publicUrl = vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`;
   const google = resolveGoogle(vars, publicUrl, problems);
   const tokenKeyring = resolveKeyring(vars.TOKEN_ENCRYPTION_KEYS, problems);
+  if (vars.REFRESH_LEASE_SECONDS <= vars.REFRESH_DEADLINE_SECONDS) {
+    problems.push(
+      'REFRESH_LEASE_SECONDS must be longer than REFRESH_DEADLINE_SECONDS, so a lease outlives the refresh it protects',
+    );
+  }
 
   if (isProduction) checkProductionSettings(vars, google.mode, publicUrl, tokenKeyring, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -91,6 +113,18 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
     tokenKeyring,
     sessionSecret: vars.SESSION_SECRET ?? null,
     refreshLeewaySeconds: vars.REFRESH_LEEWAY_SECONDS,
+    refresh: {
+      deadlineMs: vars.REFRESH_DEADLINE_SECONDS * 1000,
+      leaseMs: vars.REFRESH_LEASE_SECONDS * 1000,
+      failureCooldownMs: vars.REFRESH_FAILURE_COOLDOWN_SECONDS * 1000,
+    },
+    proactiveRefresh: {
+      enabled: vars.PROACTIVE_REFRESH === 'on',
+      intervalMs: vars.PROACTIVE_REFRESH_INTERVAL_SECONDS * 1000,
+      windowSeconds: vars.PROACTIVE_REFRESH_WINDOW_SECONDS,
+      batchSize: vars.PROACTIVE_REFRESH_BATCH_SIZE,
+      keepaliveDays: vars.GRANT_KEEPALIVE_DAYS,
+    },
     session: {
       idleTimeoutSeconds: vars.SESSION_IDLE_TIMEOUT_SECONDS,
       absoluteTimeoutSeconds: vars.SESSION_ABSOLUTE_TIMEOUT_SECONDS,

@@ -75,6 +75,19 @@ export const environmentSchema = z.object({
     message: 'must be at least 32 characters of random text',
   }),
   REFRESH_LEEWAY_SECONDS: wholeSeconds(60, 0, 3000),
+  REFRESH_DEADLINE_SECONDS: wholeSeconds(10, 1, 120),
+  REFRESH_LEASE_SECONDS: wholeSeconds(15, 2, 300),
+  REFRESH_FAILURE_COOLDOWN_SECONDS: wholeSeconds(10, 0, 3600),
+  PROACTIVE_REFRESH: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  PROACTIVE_REFRESH_INTERVAL_SECONDS: wholeSeconds(30, 1, 3600),
+  PROACTIVE_REFRESH_WINDOW_SECONDS: wholeSeconds(300, 1, 86400),
+  PROACTIVE_REFRESH_BATCH_SIZE: z.coerce
+    .number({ error: 'must be a whole number from 1 to 10000' })
+    .int('must be a whole number from 1 to 10000')
+    .min(1, 'must be a whole number from 1 to 10000')
+    .max(10000, 'must be a whole number from 1 to 10000')
+    .default(100),
+  GRANT_KEEPALIVE_DAYS: wholeSeconds(30, 1, 170),
   SESSION_IDLE_TIMEOUT_SECONDS: wholeSeconds(24 * 3600, 60, 365 * 86400),
   SESSION_ABSOLUTE_TIMEOUT_SECONDS: wholeSeconds(7 * 86400, 60, 365 * 86400),
   LOG_LEVEL: z

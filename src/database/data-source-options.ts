@@ -8,6 +8,7 @@ import { OAuthTokenEntity } from '../tokens/oauth-token.entity.js';
 import { TokenEventEntity } from '../tokens/token-event.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { InitialSchema1764403200000 } from '../../migrations/1764403200000-initial-schema.js';
+import { RefreshCooldown1764489600000 } from '../../migrations/1764489600000-refresh-cooldown.js';
 
 export const ENTITIES = [
   UserEntity,
@@ -16,7 +17,7 @@ export const ENTITIES = [
   SessionEntity,
   LoginStateEntity,
 ];
-export const MIGRATIONS = [InitialSchema1764403200000];
+export const MIGRATIONS = [InitialSchema1764403200000, RefreshCooldown1764489600000];
 
 /** TypeORM options for either database; schema changes only ever come from MIGRATIONS. */
 export function dataSourceOptions(database: DatabaseConfig, poolSize = 10): DataSourceOptions {

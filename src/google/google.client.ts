@@ -11,6 +11,7 @@ import {
   parseJsonObject,
 } from './google-api.error.js';
 import { googleEndpoints, type GoogleEndpoints } from './google-endpoints.js';
+import { withRetries } from './retry.js';
 
 export type TokenInfo =
   { valid: true; fields: Record<string, string> } | { valid: false; reason: string };
@@ -41,29 +42,40 @@ export class GoogleClient implements OnModuleDestroy {
     await this.agent.close();
   }
 
-  /** Exchanges a refresh token for a new access token (and, from some providers, a new refresh token). */
-  async refreshAccessToken(refreshToken: string): Promise<TokenResponse> {
-    const answer = await this.send(
-      this.endpoints.token,
-      'POST',
-      { 'content-type': FORM },
-      form({
-        grant_type: 'refresh_token',
-        refresh_token: refreshToken,
-        client_id: this.config.google.clientId,
-        client_secret: this.config.google.clientSecret,
-      }),
-    );
-    if (answer.status !== 200) throw classifyTokenEndpointError(answer.status, answer.body);
-    const json = parseJsonObject(answer.body);
-    if (typeof json?.access_token !== 'string' || json.access_token === '') {
-      throw new GoogleApiError(
-        GoogleErrorKind.BadResponse,
-        'token response without access_token',
-        200,
+  /**
+   * Exchanges a refresh token for a new access token (and, from some providers, a new refresh
+   * token), retrying transient failures with backoff until `deadlineAt`.
+   */
+  async refreshAccessToken(
+    refreshToken: string,
+    deadlineAt = Date.now() + this.timeoutMs,
+  ): Promise<TokenResponse> {
+    const body = form({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: this.config.google.clientId,
+      client_secret: this.config.google.clientSecret,
+    });
+    return withRetries({ deadlineAt, maxAttempts: 4, baseDelayMs: 200 }, async (remainingMs) => {
+      const timeoutMs = Math.min(this.timeoutMs, remainingMs);
+      const answer = await this.send(
+        this.endpoints.token,
+        'POST',
+        { 'content-type': FORM },
+        body,
+        timeoutMs,
       );
-    }
-    return readTokenResponse(json);
+      if (answer.status !== 200) throw classifyTokenEndpointError(answer.status, answer.body);
+      const json = parseJsonObject(answer.body);
+      if (typeof json?.access_token !== 'string' || json.access_token === '') {
+        throw new GoogleApiError(
+          GoogleErrorKind.BadResponse,
+          'token response without access_token',
+          200,
+        );
+      }
+      return readTokenResponse(json);
+    });
   }
 
   /** The OpenID Connect userinfo of the token's user. */
@@ -118,6 +130,7 @@ export class GoogleClient implements OnModuleDestroy {
     method: 'GET' | 'POST',
     headers: Record<string, string>,
     body?: string,
+    timeoutMs = this.timeoutMs,
   ): Promise<RawAnswer> {
     try {
       const response = await request(url, {
@@ -125,9 +138,9 @@ export class GoogleClient implements OnModuleDestroy {
         method,
         headers: { accept: 'application/json', ...headers },
         body,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
       });
       return { status: response.statusCode, body: await response.body.text() };
     } catch (error) {

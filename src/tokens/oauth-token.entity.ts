@@ -71,6 +71,10 @@ export class OAuthTokenEntity {
   @Column({ name: 'refresh_lease_expires_at', type: Date, nullable: true })
   refreshLeaseExpiresAt: Date | null;
 
+  /** Until then no instance calls Google for this grant: a refresh just failed for a passing reason. */
+  @Column({ name: 'refresh_cooldown_until', type: Date, nullable: true })
+  refreshCooldownUntil: Date | null;
+
   @Column({ name: 'last_refreshed_at', type: Date, nullable: true })
   lastRefreshedAt: Date | null;
 

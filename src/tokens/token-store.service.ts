@@ -61,6 +61,7 @@ export class TokenStore {
       state: StoredTokenState.Active,
       refreshLeaseOwner: null,
       refreshLeaseExpiresAt: null,
+      refreshCooldownUntil: null,
       lastErrorCode: null,
     };
     if (existing) {
@@ -76,6 +77,54 @@ export class TokenStore {
     await manager
       .getRepository(TokenEventEntity)
       .insert({ userId, type: TokenEventType.Issued, detail });
+  }
+
+  /**
+   * Takes the refresh lease of a row at the version read, if no live lease is held. Only one
+   * writer can win this conditional update, on any number of instances.
+   */
+  async tryAcquireLease(
+    row: OAuthTokenEntity,
+    owner: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<boolean> {
+    const result = await this.tokens
+      .createQueryBuilder()
+      .update(OAuthTokenEntity)
+      .set({ refreshLeaseOwner: owner, refreshLeaseExpiresAt: new Date(now.getTime() + leaseMs) })
+      .where('id = :id AND version = :version', { id: row.id, version: row.version })
+      .andWhere('(refresh_lease_owner IS NULL OR refresh_lease_expires_at < :now)', { now })
+      .execute();
+    return result.affected === 1;
+  }
+
+  /** Gives the lease back after a failed refresh and keeps every instance away from Google until `cooldownUntil`. */
+  async releaseAfterFailure(
+    row: OAuthTokenEntity,
+    owner: string,
+    cooldownUntil: Date,
+    code: string,
+    detail: string,
+  ): Promise<void> {
+    await this.tokens.update(
+      { id: row.id, refreshLeaseOwner: owner },
+      {
+        refreshLeaseOwner: null,
+        refreshLeaseExpiresAt: null,
+        refreshCooldownUntil: cooldownUntil,
+        lastErrorCode: code,
+      },
+    );
+    await this.recordEvent(row.userId, TokenEventType.RefreshFailed, code, detail);
+  }
+
+  /** Gives the lease back without a verdict (the refresh stopped for a reason of ours). */
+  async releaseLease(row: OAuthTokenEntity, owner: string): Promise<void> {
+    await this.tokens.update(
+      { id: row.id, refreshLeaseOwner: owner },
+      { refreshLeaseOwner: null, refreshLeaseExpiresAt: null },
+    );
   }
 
   /**
@@ -97,6 +146,9 @@ export class TokenStore {
       lastRefreshedAt: refreshedAt,
       refreshCount: row.refreshCount + 1,
       lastErrorCode: null,
+      refreshLeaseOwner: null,
+      refreshLeaseExpiresAt: null,
+      refreshCooldownUntil: null,
     };
     const { affected } = await this.tokens.update({ id: row.id, version: row.version }, values);
     if (affected !== 1) return null;
@@ -113,15 +165,15 @@ export class TokenStore {
   async markReauthRequired(row: OAuthTokenEntity, code: string): Promise<void> {
     await this.tokens.update(
       { id: row.id, version: row.version },
-      { state: StoredTokenState.ReauthRequired, lastErrorCode: code, version: row.version + 1 },
+      {
+        state: StoredTokenState.ReauthRequired,
+        lastErrorCode: code,
+        version: row.version + 1,
+        refreshLeaseOwner: null,
+        refreshLeaseExpiresAt: null,
+      },
     );
     await this.recordEvent(row.userId, TokenEventType.ReauthRequired, code, null);
-  }
-
-  /** A refresh failed for a reason that does not kill the grant; the tokens stay as they are. */
-  async recordRefreshFailure(row: OAuthTokenEntity, code: string, detail: string): Promise<void> {
-    await this.tokens.update({ id: row.id }, { lastErrorCode: code });
-    await this.recordEvent(row.userId, TokenEventType.RefreshFailed, code, detail);
   }
 
   private async recordEvent(

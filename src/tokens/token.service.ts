@@ -5,12 +5,10 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
 import { GoogleClient } from '../google/google.client.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
-import { mergeRefreshResponse } from './token-merge.js';
+import { reauthRequired, TokenRefresher } from './token-refresher.js';
 import { tokenStatusOf, type TokenStatus } from './token-status.js';
 import { TokenStore } from './token-store.service.js';
 import { toTokenValidation, type TokenValidation } from './token-validation.js';
-
-type RefreshMode = 'when-expiring' | 'always';
 
 /**
  * Hands out valid Google access tokens for users and keeps them fresh. Inject it anywhere that
@@ -19,11 +17,10 @@ type RefreshMode = 'when-expiring' | 'always';
 @Injectable()
 export class TokenService {
   private readonly logger = new Logger(TokenService.name);
-  /** Refreshes under way in this process, by user: concurrent callers share one. */
-  private readonly inFlight = new Map<string, Promise<OAuthTokenEntity>>();
 
   constructor(
     private readonly store: TokenStore,
+    private readonly refresher: TokenRefresher,
     private readonly google: GoogleClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -31,19 +28,35 @@ export class TokenService {
   /** A usable access token, refreshed first when it expires within REFRESH_LEEWAY_SECONDS. */
   async getValidAccessToken(userId: string): Promise<string> {
     let row = await this.usableRow(userId);
-    if (this.isExpiring(row)) row = await this.refreshOnce(userId, 'when-expiring');
+    const leewayMs = this.config.refreshLeewaySeconds * 1000;
+    if (row.expiresAt !== null && row.expiresAt.getTime() - Date.now() <= leewayMs) {
+      row = await this.refresher.refresh(userId, { kind: 'not-expiring', leewayMs });
+    }
     return this.store.accessTokenOf(row);
   }
 
-  /** Refreshes now, whatever the expiry, and returns the new status. */
+  /** Refreshes now, whatever the expiry (concurrent requests share one refresh), and returns the new status. */
   async refresh(userId: string): Promise<TokenStatus> {
-    await this.usableRow(userId);
-    return tokenStatusOf(await this.refreshOnce(userId, 'always'));
+    const before = await this.usableRow(userId);
+    const after = await this.refresher.refresh(userId, {
+      kind: 'newer-than',
+      version: before.version,
+    });
+    if (after.version <= before.version) {
+      throw new AppError(
+        AppErrorCode.UpstreamUnavailable,
+        'Google could not refresh the token now; try again shortly',
+        {
+          retryable: true,
+        },
+      );
+    }
+    return tokenStatusOf(after);
   }
 
   /**
-   * Calls a Google API with the user's token. On a 401 it refreshes once and retries once; a
-   * second 401 is not retried again.
+   * Calls a Google API with the user's token. When Google refuses the token (401), it is
+   * refreshed once, unless another caller already replaced it, and the call retried once.
    */
   async withAccessToken<T>(userId: string, call: (accessToken: string) => Promise<T>): Promise<T> {
     const accessToken = await this.getValidAccessToken(userId);
@@ -52,12 +65,10 @@ export class TokenService {
     } catch (error) {
       if (!isRefusedToken(error)) throw toAppError(error, this.logger);
     }
-    // Another caller may already have replaced the refused token; refresh only if it is still stored.
-    const current = await this.usableRow(userId);
-    const row =
-      this.store.accessTokenOf(current) === accessToken
-        ? await this.refreshOnce(userId, 'always')
-        : current;
+    let row = await this.usableRow(userId);
+    if (this.store.accessTokenOf(row) === accessToken) {
+      row = await this.refresher.refresh(userId, { kind: 'newer-than', version: row.version });
+    }
     try {
       return await call(this.store.accessTokenOf(row));
     } catch (error) {
@@ -80,86 +91,17 @@ export class TokenService {
     return tokenStatusOf(await this.existingRow(userId));
   }
 
-  private refreshOnce(userId: string, mode: RefreshMode): Promise<OAuthTokenEntity> {
-    const running = this.inFlight.get(userId);
-    if (running) return running;
-    const refresh = this.performRefresh(userId, mode).finally(() => this.inFlight.delete(userId));
-    this.inFlight.set(userId, refresh);
-    return refresh;
-  }
-
-  private async performRefresh(userId: string, mode: RefreshMode): Promise<OAuthTokenEntity> {
-    const row = await this.usableRow(userId);
-    if (mode === 'when-expiring' && !this.isExpiring(row)) return row;
-    const refreshToken = this.store.refreshTokenOf(row);
-    if (refreshToken === null) {
-      await this.store.markReauthRequired(row, 'no_refresh_token');
-      throw this.reauthRequired('no refresh token is stored');
-    }
-    const receivedAt = new Date();
-    try {
-      const response = await this.google.refreshAccessToken(refreshToken);
-      const merged = mergeRefreshResponse(
-        { refreshToken, scopes: row.scopes, tokenType: row.tokenType },
-        response,
-        receivedAt,
-      );
-      return (
-        (await this.store.saveRefresh(row, merged, receivedAt)) ?? (await this.usableRow(userId))
-      );
-    } catch (error) {
-      return this.afterFailedRefresh(row, error);
-    }
-  }
-
-  /** Dead grants stop here; other failures keep the tokens and serve the current one while it lasts. */
-  private async afterFailedRefresh(
-    row: OAuthTokenEntity,
-    error: unknown,
-  ): Promise<OAuthTokenEntity> {
-    if (!(error instanceof GoogleApiError)) throw error;
-    if (error.kind === GoogleErrorKind.InvalidGrant) {
-      await this.store.markReauthRequired(row, error.googleCode ?? 'invalid_grant');
-      throw this.reauthRequired('Google no longer accepts this grant');
-    }
-    if (error.kind === GoogleErrorKind.InvalidClient) {
-      this.logger.error(
-        `Google refused our OAuth client (${error.googleCode}): check GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET`,
-      );
-    }
-    await this.store.recordRefreshFailure(row, error.googleCode ?? error.kind, error.detail);
-    if (row.expiresAt !== null && row.expiresAt > new Date()) return row;
-    throw new AppError(
-      AppErrorCode.UpstreamUnavailable,
-      'Google could not refresh the token; try again shortly',
-      {
-        retryable: true,
-      },
-    );
-  }
-
   private async existingRow(userId: string): Promise<OAuthTokenEntity> {
     const row = await this.store.findByUser(userId);
-    if (!row) throw this.reauthRequired('no Google token is stored for this user');
+    if (!row) throw reauthRequired(this.config, 'no Google token is stored for this user');
     return row;
   }
 
   private async usableRow(userId: string): Promise<OAuthTokenEntity> {
     const row = await this.existingRow(userId);
     if (row.state !== StoredTokenState.Active)
-      throw this.reauthRequired('the Google grant needs a new sign-in');
+      throw reauthRequired(this.config, 'the Google grant needs a new sign-in');
     return row;
-  }
-
-  private isExpiring(row: OAuthTokenEntity): boolean {
-    if (row.expiresAt === null) return false;
-    return row.expiresAt.getTime() - Date.now() <= this.config.refreshLeewaySeconds * 1000;
-  }
-
-  private reauthRequired(message: string): AppError {
-    return new AppError(AppErrorCode.ReauthRequired, `${message}: sign in again`, {
-      loginUrl: `${this.config.publicUrl}/auth/google`,
-    });
   }
 }
 

@@ -6,6 +6,7 @@ import { OAuthTokenEntity } from './oauth-token.entity.js';
 import { TokenCipher } from './token-cipher.js';
 import { TokenEventEntity } from './token-event.entity.js';
 import { TokenStore } from './token-store.service.js';
+import { TokenRefresher } from './token-refresher.js';
 import { TokenService } from './token.service.js';
 import { TokensResolver } from './tokens.resolver.js';
 import { GoogleModule } from '../google/google.module.js';
@@ -19,6 +20,7 @@ import { GoogleModule } from '../google/google.module.js';
       useFactory: (config: AppConfig) => new TokenCipher(config.tokenKeyring),
     },
     TokenStore,
+    TokenRefresher,
     TokenService,
     TokensResolver,
   ],

@@ -33,6 +33,8 @@ export async function startTestApp(
       TOKEN_ENCRYPTION_KEYS: TEST_KEYRING,
       SESSION_SECRET: randomBytes(32).toString('base64url'),
       LOG_LEVEL: 'silent',
+      // Tests that count refreshes turn it on themselves.
+      PROACTIVE_REFRESH: 'off',
       ...env,
     }),
   );

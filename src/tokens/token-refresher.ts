@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AppError, AppErrorCode } from '../common/app-error.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
+import { GoogleClient } from '../google/google.client.js';
+import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
+import { mergeRefreshResponse } from './token-merge.js';
+import { TokenStore } from './token-store.service.js';
+
+/** When a caller considers its token refreshed enough. */
+export type RefreshNeed =
+  /** The token must not expire within `leewayMs`. */
+  | { kind: 'not-expiring'; leewayMs: number }
+  /** A token newer than the version the caller saw (a forced refresh, or one Google refused). */
+  | { kind: 'newer-than'; version: number };
+
+const FIRST_POLL_MS = 20;
+const MAX_POLL_MS = 250;
+
+/**
+ * Refreshes each grant once however many callers ask at once. Callers in this process share one
+ * promise per user; instances share a lease on the token row (a conditional update only one
+ * writer wins, expiring so a crashed holder frees it). The others poll the row until the holder
+ * has written a new version. No transaction or connection is held while Google is called.
+ */
+@Injectable()
+export class TokenRefresher {
+  private readonly logger = new Logger(TokenRefresher.name);
+  /** Names this instance in the lease column. */
+  private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly inFlight = new Map<string, Promise<OAuthTokenEntity>>();
+
+  constructor(
+    private readonly store: TokenStore,
+    private readonly google: GoogleClient,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** How long a caller may wait for another instance's refresh before it gives up: the documented bound. */
+  get maxWaitMs(): number {
+    return this.config.refresh.leaseMs + this.config.refresh.deadlineMs + 1000;
+  }
+
+  /** The user's token row once it meets `need` (refreshed here or elsewhere), or the reason it cannot. */
+  async refresh(userId: string, need: RefreshNeed): Promise<OAuthTokenEntity> {
+    const joined = this.inFlight.get(userId);
+    if (joined) {
+      const row = await joined;
+      // The flight we joined may have had a weaker need than ours (a forced refresh joining a check).
+      if (meets(row, need, Date.now())) return row;
+    }
+    return this.startFlight(userId, need);
+  }
+
+  private startFlight(userId: string, need: RefreshNeed): Promise<OAuthTokenEntity> {
+    const running = this.inFlight.get(userId);
+    if (running) return running;
+    const flight = this.coordinate(userId, need).finally(() => this.inFlight.delete(userId));
+    this.inFlight.set(userId, flight);
+    return flight;
+  }
+
+  private async coordinate(userId: string, need: RefreshNeed): Promise<OAuthTokenEntity> {
+    const giveUpAt = Date.now() + this.maxWaitMs;
+    for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(pollMs * 1.5, MAX_POLL_MS)) {
+      const row = await this.activeRow(userId);
+      const now = new Date();
+      if (meets(row, need, now.getTime())) return row;
+      if (row.refreshCooldownUntil !== null && row.refreshCooldownUntil > now)
+        return stillValidOrUnavailable(row);
+      if (await this.store.tryAcquireLease(row, this.owner, now, this.config.refresh.leaseMs)) {
+        return this.refreshAsLeaseHolder(row);
+      }
+      if (Date.now() >= giveUpAt) return stillValidOrUnavailable(row);
+      await sleep(pollMs * (0.5 + Math.random()));
+    }
+  }
+
+  private async refreshAsLeaseHolder(row: OAuthTokenEntity): Promise<OAuthTokenEntity> {
+    let refreshToken: string | null;
+    try {
+      refreshToken = this.store.refreshTokenOf(row);
+    } catch (error) {
+      await this.store.releaseLease(row, this.owner);
+      throw error;
+    }
+    if (refreshToken === null) {
+      await this.store.markReauthRequired(row, 'no_refresh_token');
+      throw reauthRequired(this.config, 'no refresh token is stored');
+    }
+    const receivedAt = new Date();
+    try {
+      const response = await this.google.refreshAccessToken(
+        refreshToken,
+        Date.now() + this.config.refresh.deadlineMs,
+      );
+      const merged = mergeRefreshResponse(
+        { refreshToken, scopes: row.scopes, tokenType: row.tokenType },
+        response,
+        receivedAt,
+      );
+      return (
+        (await this.store.saveRefresh(row, merged, receivedAt)) ??
+        (await this.activeRow(row.userId))
+      );
+    } catch (error) {
+      return this.afterFailedRefresh(row, error);
+    }
+  }
+
+  /** A dead grant stops here for good; any other failure keeps the tokens and cools down. */
+  private async afterFailedRefresh(
+    row: OAuthTokenEntity,
+    error: unknown,
+  ): Promise<OAuthTokenEntity> {
+    if (!(error instanceof GoogleApiError)) {
+      await this.store.releaseLease(row, this.owner).catch(() => undefined);
+      throw error;
+    }
+    if (error.kind === GoogleErrorKind.InvalidGrant) {
+      const current = await this.store.findByUser(row.userId);
+      // Another writer stored a newer grant meanwhile: ours was just stale.
+      if (current && current.version !== row.version && current.state === StoredTokenState.Active)
+        return current;
+      await this.store.markReauthRequired(row, error.googleCode ?? 'invalid_grant');
+      throw reauthRequired(this.config, 'Google no longer accepts this grant');
+    }
+    if (error.kind === GoogleErrorKind.InvalidClient) {
+      this.logger.error(
+        `Google refused our OAuth client (${error.googleCode}): check GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET. Users' grants are left as they are.`,
+      );
+    }
+    const cooldownUntil = new Date(Date.now() + this.config.refresh.failureCooldownMs);
+    await this.store.releaseAfterFailure(
+      row,
+      this.owner,
+      cooldownUntil,
+      error.googleCode ?? error.kind,
+      error.detail,
+    );
+    return stillValidOrUnavailable(row);
+  }
+
+  private async activeRow(userId: string): Promise<OAuthTokenEntity> {
+    const row = await this.store.findByUser(userId);
+    if (!row) throw reauthRequired(this.config, 'no Google token is stored for this user');
+    if (row.state !== StoredTokenState.Active)
+      throw reauthRequired(this.config, 'the Google grant needs a new sign-in');
+    return row;
+  }
+}
+
+function meets(row: OAuthTokenEntity, need: RefreshNeed, nowMs: number): boolean {
+  if (need.kind === 'newer-than') return row.version > need.version;
+  return row.expiresAt === null || row.expiresAt.getTime() - nowMs > need.leewayMs;
+}
+
+/** During an outage the current token is still served while it lasts. */
+function stillValidOrUnavailable(row: OAuthTokenEntity): OAuthTokenEntity {
+  if (row.expiresAt !== null && row.expiresAt.getTime() > Date.now()) return row;
+  throw new AppError(
+    AppErrorCode.UpstreamUnavailable,
+    'Google could not refresh the token; try again shortly',
+    {
+      retryable: true,
+    },
+  );
+}
+
+export function reauthRequired(config: AppConfig, reason: string): AppError {
+  return new AppError(AppErrorCode.ReauthRequired, `${reason}: sign in again`, {
+    loginUrl: `${config.publicUrl}/auth/google`,
+  });
+}
