@@ -4,6 +4,7 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import type { GqlContextType, GqlExceptionFilter } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
 import { AppError, AppErrorCode } from '../common/app-error.js';
+import { isDatabaseUnavailable } from '../database/database-errors.js';
 
 /**
  * The one place errors become GraphQL errors: an AppError keeps its code as `extensions.code`;
@@ -19,6 +20,16 @@ export class GraphqlErrorFilter extends BaseExceptionFilter implements GqlExcept
     if (exception instanceof AppError) {
       return new GraphQLError(exception.message, {
         extensions: { code: exception.code, ...exception.details },
+      });
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`Database unavailable: ${(exception as Error).message}`);
+      return new GraphQLError('The database is unavailable; try again shortly', {
+        extensions: {
+          code: AppErrorCode.UpstreamUnavailable,
+          retryable: true,
+          upstream: 'database',
+        },
       });
     }
     if (exception instanceof HttpException && exception.getStatus() === 429) {

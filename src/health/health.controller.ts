@@ -36,7 +36,11 @@ export class HealthController {
 
   private async migrationsApplied() {
     const indicator = this.indicators.check('migrations');
-    const pending = await this.dataSource.showMigrations();
-    return pending ? indicator.down({ message: 'migrations are pending' }) : indicator.up();
+    try {
+      const pending = await this.dataSource.showMigrations();
+      return pending ? indicator.down({ message: 'migrations are pending' }) : indicator.up();
+    } catch {
+      return indicator.down({ message: 'migrations could not be read' });
+    }
   }
 }

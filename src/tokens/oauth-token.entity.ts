@@ -87,6 +87,7 @@ export class OAuthTokenEntity {
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;
 
+  @Index('ix_oauth_tokens_updated_at')
   @UpdateDateColumn({ name: 'updated_at' })
   updatedAt: Date;
 }

@@ -15,6 +15,8 @@ import { TokenStore } from './token-store.service.js';
 export type RefreshNeed =
   /** The token must not expire within `leewayMs`. */
   | { kind: 'not-expiring'; leewayMs: number }
+  /** The grant must have been written (refreshed) after `since`: keeps idle grants alive. */
+  | { kind: 'written-since'; since: Date }
   /** A token newer than the version the caller saw (a forced refresh, or one Google refused). */
   | { kind: 'newer-than'; version: number };
 
@@ -54,6 +56,31 @@ export class TokenRefresher {
       if (meets(row, need, Date.now())) return row;
     }
     return this.startFlight(userId, need);
+  }
+
+  /**
+   * For background work: refreshes only if the token does not meet `need`, is not cooling down
+   * and no one else holds its lease; never waits for another refresher.
+   */
+  async refreshIfFree(
+    userId: string,
+    need: RefreshNeed,
+  ): Promise<'refreshed' | 'skipped' | 'failed'> {
+    if (this.inFlight.has(userId)) return 'skipped';
+    const row = await this.store.findByUser(userId);
+    const now = new Date();
+    if (!row || row.state !== StoredTokenState.Active || meets(row, need, now.getTime()))
+      return 'skipped';
+    if (row.refreshCooldownUntil !== null && row.refreshCooldownUntil > now) return 'skipped';
+    if (!(await this.store.tryAcquireLease(row, this.owner, now, this.config.refresh.leaseMs)))
+      return 'skipped';
+    const flight = this.refreshAsLeaseHolder(row).finally(() => this.inFlight.delete(userId));
+    this.inFlight.set(userId, flight);
+    try {
+      return (await flight).version > row.version ? 'refreshed' : 'failed';
+    } catch {
+      return 'failed';
+    }
   }
 
   private startFlight(userId: string, need: RefreshNeed): Promise<OAuthTokenEntity> {
@@ -156,6 +183,7 @@ export class TokenRefresher {
 
 function meets(row: OAuthTokenEntity, need: RefreshNeed, nowMs: number): boolean {
   if (need.kind === 'newer-than') return row.version > need.version;
+  if (need.kind === 'written-since') return row.updatedAt > need.since;
   return row.expiresAt === null || row.expiresAt.getTime() - nowMs > need.leewayMs;
 }
 

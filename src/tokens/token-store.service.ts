@@ -29,6 +29,42 @@ export class TokenStore {
     return this.tokens.findOneBy({ userId, provider: PROVIDER });
   }
 
+  /**
+   * Users whose active token expires before `until` and is not cooling down, soonest first. The
+   * range scan on ix_oauth_tokens_expires_at makes the cost follow the number due, not the number stored.
+   */
+  async findExpiring(until: Date, now: Date, limit: number): Promise<string[]> {
+    const rows = await this.expiringQuery(until, now, limit).getRawMany<{ userId: string }>();
+    return rows.map((row) => row.userId);
+  }
+
+  /** The query behind findExpiring, exposed so its plan can be checked. */
+  expiringQuery(until: Date, now: Date, limit: number) {
+    return this.tokens
+      .createQueryBuilder('token')
+      .select('token.userId', 'userId')
+      .where('token.expiresAt <= :until', { until })
+      .andWhere('token.state = :state', { state: StoredTokenState.Active })
+      .andWhere('(token.refreshCooldownUntil IS NULL OR token.refreshCooldownUntil < :now)', {
+        now,
+      })
+      .orderBy('token.expiresAt', 'ASC')
+      .limit(limit);
+  }
+
+  /** Users whose active grant has not been written since `before` (through ix_oauth_tokens_updated_at). */
+  async findIdle(before: Date, limit: number): Promise<string[]> {
+    const rows = await this.tokens
+      .createQueryBuilder('token')
+      .select('token.userId', 'userId')
+      .where('token.updatedAt < :before', { before })
+      .andWhere('token.state = :state', { state: StoredTokenState.Active })
+      .orderBy('token.updatedAt', 'ASC')
+      .limit(limit)
+      .getRawMany<{ userId: string }>();
+    return rows.map((row) => row.userId);
+  }
+
   accessTokenOf(row: OAuthTokenEntity): string {
     return this.cipher.decrypt(row.accessTokenCiphertext, associatedData(row.id, 'access_token'));
   }
@@ -174,6 +210,10 @@ export class TokenStore {
       },
     );
     await this.recordEvent(row.userId, TokenEventType.ReauthRequired, code, null);
+  }
+
+  async recentEvents(userId: string, limit: number): Promise<TokenEventEntity[]> {
+    return this.events.find({ where: { userId }, order: { id: 'DESC' }, take: limit });
   }
 
   private async recordEvent(

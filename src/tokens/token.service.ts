@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
 import { GoogleClient } from '../google/google.client.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
+import type { TokenEventEntity } from './token-event.entity.js';
 import { reauthRequired, TokenRefresher } from './token-refresher.js';
 import { tokenStatusOf, type TokenStatus } from './token-status.js';
 import { TokenStore } from './token-store.service.js';
@@ -85,6 +86,11 @@ export class TokenService {
     } catch (error) {
       throw toAppError(error, this.logger);
     }
+  }
+
+  /** The user's token events, newest first; never a secret. */
+  events(userId: string, limit: number): Promise<TokenEventEntity[]> {
+    return this.store.recentEvents(userId, limit);
   }
 
   async status(userId: string): Promise<TokenStatus> {

@@ -6,6 +6,7 @@ import { OAuthTokenEntity } from './oauth-token.entity.js';
 import { TokenCipher } from './token-cipher.js';
 import { TokenEventEntity } from './token-event.entity.js';
 import { TokenStore } from './token-store.service.js';
+import { ProactiveRefresher } from './proactive-refresher.js';
 import { TokenRefresher } from './token-refresher.js';
 import { TokenService } from './token.service.js';
 import { TokensResolver } from './tokens.resolver.js';
@@ -21,9 +22,10 @@ import { GoogleModule } from '../google/google.module.js';
     },
     TokenStore,
     TokenRefresher,
+    ProactiveRefresher,
     TokenService,
     TokensResolver,
   ],
-  exports: [TokenCipher, TokenStore, TokenService],
+  exports: [TokenCipher, TokenStore, TokenService, ProactiveRefresher],
 })
 export class TokensModule {}

@@ -1,7 +1,9 @@
-import { Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { AppError, AppErrorCode } from '../common/app-error.js';
 import { CurrentUser, type SessionUser } from '../auth/current-user.decorator.js';
 import { GoogleClient } from '../google/google.client.js';
 import { GoogleProfileModel, toGoogleProfile } from './models/google-profile.model.js';
+import { TokenEventModel, toTokenEventModel } from './models/token-event.model.js';
 import { TokenStatusModel } from './models/token-status.model.js';
 import { TokenValidationModel } from './models/token-validation.model.js';
 import { TokenService } from './token.service.js';
@@ -32,6 +34,23 @@ export class TokensResolver {
   })
   validateToken(@CurrentUser() caller: SessionUser): Promise<TokenValidationModel> {
     return this.tokens.validate(caller.userId);
+  }
+
+  @Query(() => [TokenEventModel], {
+    description:
+      "Your grant's audit trail, newest first: issued, refreshed, refresh failed, re-auth required, revoked.",
+  })
+  async tokenEvents(
+    @CurrentUser() caller: SessionUser,
+    @Args('limit', { type: () => Int, defaultValue: 20, description: 'From 1 to 100.' })
+    limit: number,
+  ): Promise<TokenEventModel[]> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      throw new AppError(AppErrorCode.BadUserInput, 'limit must be a whole number from 1 to 100', {
+        argument: 'limit',
+      });
+    }
+    return (await this.tokens.events(caller.userId, limit)).map(toTokenEventModel);
   }
 
   @Mutation(() => TokenStatusModel, {

@@ -92,3 +92,12 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
     await client.end();
   }
 }
+
+/** Makes every stored token look expired to the app (Google still honours it): a deterministic "time passed". */
+export async function expireStoredTokens(database: TestDatabase): Promise<void> {
+  await database.query(
+    database.kind === 'postgres'
+      ? "UPDATE oauth_tokens SET expires_at = now() - interval '1 second'"
+      : "UPDATE oauth_tokens SET expires_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 second')",
+  );
+}

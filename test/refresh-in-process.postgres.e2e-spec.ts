@@ -1,0 +1,3 @@
+import { describeRefreshInProcess } from './refresh-in-process.suite.js';
+
+describeRefreshInProcess('postgres');

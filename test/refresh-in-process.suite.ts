@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestBrowser } from './support/browser.js';
+import { emulatorStats } from './support/emulator-admin.js';
+import { graphql, graphqlData, PROFILE, TOKEN_STATUS } from './support/graphql.js';
+import { signIn } from './support/sign-in.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import {
+  createTestDatabase,
+  expireStoredTokens,
+  type DatabaseKind,
+  type TestDatabase,
+} from './support/test-database.js';
+
+interface Status {
+  tokenStatus: { state: string; expiresInSeconds: number; refreshCount: number };
+}
+
+/** Refresh behaviour inside one app process, on a database of the given kind. */
+export function describeRefreshInProcess(kind: DatabaseKind): void {
+  describe(`refresh in one process on ${kind}`, () => {
+    let database: TestDatabase;
+    let app: TestApp;
+    const browser = new TestBrowser();
+
+    before(async () => {
+      database = await createTestDatabase(kind);
+      app = await startTestApp(database, { EMULATOR_ACCESS_TOKEN_TTL_SECONDS: '3600' });
+      await signIn(browser, app.url);
+    });
+
+    after(async () => {
+      await app?.stop();
+      await database?.drop();
+    });
+
+    it('200 concurrent profile requests with an expired token all succeed on exactly one refresh', async () => {
+      await expireStoredTokens(database);
+      const before = (await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token;
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, () =>
+          graphql<{ profile: { sub: string } }>(browser, app.url, PROFILE),
+        ),
+      );
+      const failures = answers.filter(
+        (answer) => answer.errors || answer.data?.profile.sub !== '104892461539281739254',
+      );
+      assert.equal(failures.length, 0, JSON.stringify(failures[0]));
+      assert.equal((await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token, before + 1);
+    });
+
+    it('tokenEvents lists what happened, newest first, and checks its limit', async () => {
+      const { tokenEvents } = await graphqlData<{
+        tokenEvents: { type: string; code: string | null }[];
+      }>(browser, app.url, '{ tokenEvents(limit: 5) { type code detail createdAt } }');
+      assert.deepEqual(
+        tokenEvents.map((event) => event.type),
+        ['REFRESHED', 'ISSUED'],
+      );
+      for (const limit of [0, 101]) {
+        const answer = await graphql(browser, app.url, `{ tokenEvents(limit: ${limit}) { type } }`);
+        assert.equal(answer.errors?.[0].extensions?.code, 'BAD_USER_INPUT');
+      }
+    });
+  });
+
+  describe(`proactive refresh on ${kind}`, () => {
+    let database: TestDatabase;
+    let app: TestApp;
+    const browser = new TestBrowser();
+
+    before(async () => {
+      database = await createTestDatabase(kind);
+      app = await startTestApp(database, {
+        EMULATOR_ACCESS_TOKEN_TTL_SECONDS: '4',
+        REFRESH_LEEWAY_SECONDS: '0',
+        PROACTIVE_REFRESH: 'on',
+        PROACTIVE_REFRESH_INTERVAL_SECONDS: '1',
+        PROACTIVE_REFRESH_WINDOW_SECONDS: '3',
+      });
+      await signIn(browser, app.url);
+    });
+
+    after(async () => {
+      await app?.stop();
+      await database?.drop();
+    });
+
+    it('keeps a 4-second token fresh with no request asking: it never expires over three lifetimes', async () => {
+      const until = Date.now() + 12_000;
+      let lastCount = 0;
+      while (Date.now() < until) {
+        const { tokenStatus } = await graphqlData<Status>(browser, app.url, TOKEN_STATUS);
+        assert.equal(
+          tokenStatus.state,
+          'ACTIVE',
+          `the token expired: ${JSON.stringify(tokenStatus)}`,
+        );
+        lastCount = tokenStatus.refreshCount;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.ok(lastCount >= 3, `refreshed ${lastCount} times in 12 s by the background job alone`);
+    });
+  });
+}
