@@ -1,4 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -7,9 +8,23 @@ import { EMBEDDED_EMULATOR_PATH, type AppConfig, type ConfigDraft } from './conf
 import { withDevelopmentSecrets } from './config/development-secrets.js';
 import { runMigrations } from './database/run-migrations.js';
 import { registerWithEmulator } from './google/emulator-registration.js';
+import { refuseForeignOrigins } from './graphql/origin-check.js';
 import { googleEmulatorPlugin } from './google-emulator/google-emulator.plugin.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Pages load only this app's own scripts; inline styles are allowed for the plain pages and GraphiQL. */
+const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:', 'https:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  frameAncestors: ["'none'"],
+  formAction: ["'self'"],
+};
 
 const NEST_LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
   silent: [],
@@ -42,6 +57,10 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
     { logger, abortOnError: false },
   );
   await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { directives: CONTENT_SECURITY_POLICY },
+  });
+  refuseForeignOrigins(app.getHttpAdapter().getInstance(), config.publicUrl);
   if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);
   app.enableShutdownHooks();
   await app.listen({ port: config.port, host: config.host });

@@ -8,6 +8,7 @@ import { HealthModule } from './health/health.module.js';
 import { TokensModule } from './tokens/tokens.module.js';
 import { UsersModule } from './users/users.module.js';
 import { HomeModule } from './home/home.module.js';
+import { RateLimitModule } from './graphql/rate-limit.module.js';
 
 @Module({})
 export class AppModule {
@@ -18,6 +19,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DatabaseModule,
         GraphqlApiModule,
+        RateLimitModule,
         AuthModule,
         UsersModule,
         TokensModule,

@@ -4,6 +4,7 @@ import {
   startStandaloneEmulator,
   type StandaloneEmulator,
 } from '../src/google-emulator/standalone.js';
+import { MIGRATIONS } from '../src/database/data-source-options.js';
 import { TestBrowser } from './support/browser.js';
 import { graphql, graphqlData } from './support/graphql.js';
 import { answerConsent, parseConsentPage } from './support/sign-in.js';
@@ -41,7 +42,8 @@ describe('two instances on one PostgreSQL sharing one standalone emulator', () =
     const migrations = await database.query<{ name: string }>('SELECT name FROM migrations');
     assert.deepEqual(
       migrations.map((row) => row.name),
-      ['InitialSchema1764403200000'],
+      MIGRATIONS.map((migration) => migration.name),
+      'each migration applied exactly once',
     );
     assert.equal(first.config.google.mode, 'external-emulator');
     for (const app of [first, second])

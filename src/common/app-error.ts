@@ -4,6 +4,7 @@ export enum AppErrorCode {
   ReauthRequired = 'REAUTH_REQUIRED',
   UpstreamUnavailable = 'UPSTREAM_UNAVAILABLE',
   BadUserInput = 'BAD_USER_INPUT',
+  Forbidden = 'FORBIDDEN',
   RateLimited = 'RATE_LIMITED',
   Internal = 'INTERNAL',
 }

@@ -52,6 +52,9 @@ export interface AppConfig {
     cookieName: string;
     secureCookie: boolean;
   };
+  /** Requests allowed per window (the names say per minute: the window is 60 s unless configured). */
+  rateLimits: { graphqlPerMinute: number; signInPerMinute: number; windowMs: number };
+  graphqlLimits: { maxDepth: number; maxAliases: number; maxFields: number };
   logLevel: Environment['LOG_LEVEL'];
 }
 
@@ -130,6 +133,16 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
       absoluteTimeoutSeconds: vars.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
       cookieName: secure ? '__Host-tokenkeep_session' : 'tokenkeep_session',
       secureCookie: secure,
+    },
+    rateLimits: {
+      graphqlPerMinute: vars.RATE_LIMIT_GRAPHQL_PER_MINUTE,
+      signInPerMinute: vars.RATE_LIMIT_SIGN_IN_PER_MINUTE,
+      windowMs: vars.RATE_LIMIT_WINDOW_SECONDS * 1000,
+    },
+    graphqlLimits: {
+      maxDepth: vars.GRAPHQL_MAX_DEPTH,
+      maxAliases: vars.GRAPHQL_MAX_ALIASES,
+      maxFields: vars.GRAPHQL_MAX_FIELDS,
     },
     logLevel: vars.LOG_LEVEL,
   };

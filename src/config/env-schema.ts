@@ -14,6 +14,14 @@ const wholeSeconds = (fallback: number, min: number, max: number) =>
     .max(max, `must be a whole number of seconds from ${min} to ${max}`)
     .default(fallback);
 
+const count = (fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be a whole number from ${min} to ${max}`)
+    .max(max, `must be a whole number from ${min} to ${max}`)
+    .default(fallback);
+
 const port = (fallback: number) =>
   z.coerce
     .number({ error: 'must be a port number from 0 to 65535' })
@@ -81,15 +89,16 @@ export const environmentSchema = z.object({
   PROACTIVE_REFRESH: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   PROACTIVE_REFRESH_INTERVAL_SECONDS: wholeSeconds(30, 1, 3600),
   PROACTIVE_REFRESH_WINDOW_SECONDS: wholeSeconds(300, 1, 86400),
-  PROACTIVE_REFRESH_BATCH_SIZE: z.coerce
-    .number({ error: 'must be a whole number from 1 to 10000' })
-    .int('must be a whole number from 1 to 10000')
-    .min(1, 'must be a whole number from 1 to 10000')
-    .max(10000, 'must be a whole number from 1 to 10000')
-    .default(100),
+  PROACTIVE_REFRESH_BATCH_SIZE: count(100, 1, 10_000),
   GRANT_KEEPALIVE_DAYS: wholeSeconds(30, 1, 170),
   SESSION_IDLE_TIMEOUT_SECONDS: wholeSeconds(24 * 3600, 60, 365 * 86400),
   SESSION_ABSOLUTE_TIMEOUT_SECONDS: wholeSeconds(7 * 86400, 60, 365 * 86400),
+  RATE_LIMIT_GRAPHQL_PER_MINUTE: count(600, 1, 1_000_000),
+  RATE_LIMIT_SIGN_IN_PER_MINUTE: count(30, 1, 1_000_000),
+  RATE_LIMIT_WINDOW_SECONDS: wholeSeconds(60, 1, 3600),
+  GRAPHQL_MAX_DEPTH: count(8, 2, 50),
+  GRAPHQL_MAX_ALIASES: count(15, 0, 1000),
+  GRAPHQL_MAX_FIELDS: count(200, 10, 10_000),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',

@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** Nest's throttler, taught where Mercurius keeps the request and reply. */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  protected override getRequestResponse(context: ExecutionContext) {
+    if (context.getType<GqlContextType>() !== 'graphql') return super.getRequestResponse(context);
+    const { req, reply } = GqlExecutionContext.create(context).getContext<{
+      req: FastifyRequest;
+      reply: FastifyReply;
+    }>();
+    // The throttler reads headers and sets response headers; Fastify's objects serve both.
+    return {
+      req: req as unknown as Record<string, unknown>,
+      res: reply as unknown as Record<string, unknown>,
+    };
+  }
+}
+
+/** The caller's credential (session cookie or bearer token), hashed: one bucket per session. */
+export function credentialTracker(cookieName: string) {
+  return (req: Record<string, unknown>): string => {
+    const headers = req.headers as Record<string, string | undefined>;
+    const bearer = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1];
+    const cookie = (req.cookies as Record<string, string | undefined> | undefined)?.[cookieName];
+    const credential = bearer ?? cookie;
+    return credential
+      ? `session:${createHash('sha256').update(credential).digest('hex')}`
+      : `ip:${String(req.ip)}`;
+  };
+}
+
+export function isGraphql(context: ExecutionContext): boolean {
+  return context.getType<GqlContextType>() === 'graphql';
+}
+
+export function isSignInRoute(context: ExecutionContext): boolean {
+  if (context.getType() !== 'http') return false;
+  const url = String(context.switchToHttp().getRequest<{ url?: string }>().url ?? '');
+  return url.startsWith('/auth/');
+}

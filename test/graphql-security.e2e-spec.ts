@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestBrowser } from './support/browser.js';
+import { graphql, graphqlData, TOKEN_STATUS } from './support/graphql.js';
+import { signIn } from './support/sign-in.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+const REFRESH = 'mutation { refreshToken { refreshCount } }';
+
+describe('GraphQL request hardening', () => {
+  let database: TestDatabase;
+  let app: TestApp;
+  const browser = new TestBrowser();
+  let cookie: string;
+
+  const refreshCount = async () =>
+    (await graphqlData<{ tokenStatus: { refreshCount: number } }>(browser, app.url, TOKEN_STATUS))
+      .tokenStatus.refreshCount;
+
+  /** A raw request carrying the signed-in browser's session cookie. */
+  const send = (path: string, init: RequestInit = {}) =>
+    fetch(`${app.url}${path}`, {
+      ...init,
+      headers: { cookie, ...(init.headers as Record<string, string>) },
+    });
+
+  before(async () => {
+    database = await createTestDatabase('sqlite');
+    app = await startTestApp(database);
+    await signIn(browser, app.url);
+    cookie = `${app.config.session.cookieName}=${browser.cookie(app.config.session.cookieName)}`;
+  });
+
+  after(async () => {
+    await app?.stop();
+    await database?.drop();
+  });
+
+  describe('CSRF: only requests a browser cannot forge cross-site get through', () => {
+    it('refuses a text/plain POST and a form POST without running the mutation', async () => {
+      const before = await refreshCount();
+      for (const [contentType, body] of [
+        ['text/plain', JSON.stringify({ query: REFRESH })],
+        ['application/x-www-form-urlencoded', new URLSearchParams({ query: REFRESH }).toString()],
+      ]) {
+        const response = await send('/graphql', {
+          method: 'POST',
+          headers: { 'content-type': contentType },
+          body,
+        });
+        assert.ok(
+          response.status >= 400 && response.status < 500,
+          `${contentType}: ${response.status}`,
+        );
+      }
+      assert.equal(await refreshCount(), before);
+    });
+
+    it('refuses a GET without a preflight header, and any mutation over GET', async () => {
+      const query = encodeURIComponent(TOKEN_STATUS);
+      assert.equal((await send(`/graphql?query=${query}`)).status, 400);
+      const withHeader = await send(`/graphql?query=${query}`, {
+        headers: { 'x-requested-with': 'test' },
+      });
+      assert.equal(withHeader.status, 200);
+      const before = await refreshCount();
+      const mutation = await send(`/graphql?query=${encodeURIComponent(REFRESH)}`, {
+        headers: { 'x-requested-with': 'test' },
+      });
+      assert.equal(mutation.status, 405);
+      assert.equal(await refreshCount(), before);
+    });
+
+    it('refuses a request from another origin, and accepts our own', async () => {
+      const body = JSON.stringify({ query: TOKEN_STATUS });
+      const post = (origin: string) =>
+        send('/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin },
+          body,
+        });
+      const foreign = await post('https://evil.example');
+      assert.equal(foreign.status, 403);
+      assert.equal(
+        ((await foreign.json()) as { errors: { extensions: { code: string } }[] }).errors[0]
+          .extensions.code,
+        'FORBIDDEN',
+      );
+      assert.equal((await post(new URL(app.config.publicUrl).origin)).status, 200);
+    });
+  });
+
+  describe('costly documents are refused before any resolver runs', () => {
+    it('too many aliases', async () => {
+      const before = await refreshCount();
+      const aliased = Array.from(
+        { length: 16 },
+        (_, i) => `r${i}: refreshToken { refreshCount }`,
+      ).join(' ');
+      const answer = await graphql(browser, app.url, `mutation { ${aliased} }`);
+      assert.match(answer.errors?.[0].message ?? '', /Too many aliases/);
+      assert.equal(await refreshCount(), before, 'no refresh ran');
+    });
+
+    it('too many fields, counted through fragments', async () => {
+      const spreads = Array.from({ length: 30 }, () => '...S').join(' ');
+      const answer = await graphql(
+        browser,
+        app.url,
+        `{ tokenStatus { ${spreads} } } fragment S on TokenStatus { state scopes expiresAt expiresInSeconds hasRefreshToken lastRefreshedAt refreshCount }`,
+      );
+      assert.match(answer.errors?.[0].message ?? '', /too complex/);
+    });
+
+    it('too deep', async () => {
+      let selection = 'name';
+      for (let depth = 0; depth < 10; depth++) selection = `ofType { ${selection} }`;
+      const answer = await graphql(
+        browser,
+        app.url,
+        `{ __schema { types { fields { type { ${selection} } } } } }`,
+      );
+      assert.match(JSON.stringify(answer.errors), /depth/i);
+      assert.equal(answer.data, null);
+    });
+
+    it('batches', async () => {
+      const response = await send('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([{ query: TOKEN_STATUS }, { query: TOKEN_STATUS }]),
+      });
+      assert.equal(response.status, 400);
+    });
+
+    it('bodies over 64 KiB', async () => {
+      const response = await send('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ me { id } } #${'x'.repeat(70_000)}` }),
+      });
+      assert.equal(response.status, 413);
+    });
+  });
+
+  it('sends security headers on every page', async () => {
+    const home = await fetch(`${app.url}/`);
+    assert.match(home.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.equal(home.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(home.headers.get('x-frame-options') ?? '', /SAMEORIGIN|DENY/);
+  });
+});
+
+describe('rate limits', () => {
+  let database: TestDatabase;
+  let app: TestApp;
+  const browser = new TestBrowser();
+
+  before(async () => {
+    database = await createTestDatabase('sqlite');
+    app = await startTestApp(database, {
+      RATE_LIMIT_GRAPHQL_PER_MINUTE: '3',
+      RATE_LIMIT_SIGN_IN_PER_MINUTE: '4',
+      RATE_LIMIT_WINDOW_SECONDS: '2',
+    });
+  });
+
+  after(async () => {
+    await app?.stop();
+    await database?.drop();
+  });
+
+  it('answers RATE_LIMITED past the GraphQL limit of a session, then recovers', async () => {
+    const outcomes = [];
+    for (let i = 0; i < 5; i++)
+      outcomes.push(
+        (await graphql(browser, app.url, '{ me { id } }')).errors?.[0].extensions?.code,
+      );
+    assert.deepEqual(outcomes, [
+      'UNAUTHENTICATED',
+      'UNAUTHENTICATED',
+      'UNAUTHENTICATED',
+      'RATE_LIMITED',
+      'RATE_LIMITED',
+    ]);
+    const deadline = Date.now() + 6000;
+    let code: unknown = 'RATE_LIMITED';
+    while (code === 'RATE_LIMITED' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      code = (await graphql(browser, app.url, '{ me { id } }')).errors?.[0].extensions?.code;
+    }
+    assert.equal(code, 'UNAUTHENTICATED', 'served again once the window passed');
+  });
+
+  it('answers 429 past the sign-in limit of an address', async () => {
+    const statuses = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push((await fetch(`${app.url}/auth/google`, { redirect: 'manual' })).status);
+    assert.deepEqual(statuses, [302, 302, 302, 302, 429, 429]);
+  });
+});
