@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { TokenRevoker } from '../tokens/token-revoker.js';
 import { AuthCookies, safeReturnPath } from './cookies.js';
 import { renderApiTokenPage } from './api-token.page.js';
 import { SignInErrorFilter } from './sign-in-error.filter.js';
@@ -14,6 +15,7 @@ export class AuthController {
     private readonly signIn: SignInService,
     private readonly sessions: SessionsService,
     @Inject(AuthCookies) private readonly cookies: AuthCookies,
+    private readonly revoker: TokenRevoker,
   ) {}
 
   @Get('google')
@@ -53,6 +55,14 @@ export class AuthController {
     }
     const token = await this.sessions.create(undefined, session.userId);
     await reply.code(201).send(renderApiTokenPage(token));
+  }
+
+  /** Revokes the Google grant and forgets the tokens; the app session stays. */
+  @Post('disconnect')
+  async disconnect(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const session = await this.sessions.resolve(this.cookies.readSession(request));
+    if (session) await this.revoker.revoke(session.userId);
+    await reply.header('Cache-Control', 'no-store').redirect('/', 303);
   }
 
   @Post('logout')

@@ -9,6 +9,8 @@ import { TokenEventEntity } from '../tokens/token-event.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { InitialSchema1764403200000 } from '../../migrations/1764403200000-initial-schema.js';
 import { RefreshCooldown1764489600000 } from '../../migrations/1764489600000-refresh-cooldown.js';
+import { PendingRevocations1764576000000 } from '../../migrations/1764576000000-pending-revocations.js';
+import { PendingRevocationEntity } from '../tokens/pending-revocation.entity.js';
 
 export const ENTITIES = [
   UserEntity,
@@ -16,8 +18,13 @@ export const ENTITIES = [
   TokenEventEntity,
   SessionEntity,
   LoginStateEntity,
+  PendingRevocationEntity,
 ];
-export const MIGRATIONS = [InitialSchema1764403200000, RefreshCooldown1764489600000];
+export const MIGRATIONS = [
+  InitialSchema1764403200000,
+  RefreshCooldown1764489600000,
+  PendingRevocations1764576000000,
+];
 
 /** TypeORM options for either database; schema changes only ever come from MIGRATIONS. */
 export function dataSourceOptions(database: DatabaseConfig, poolSize = 10): DataSourceOptions {

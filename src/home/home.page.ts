@@ -26,6 +26,7 @@ ${renderOperations()}
 <nav>
 <a href="/playground">GraphQL playground</a>
 <form method="post" action="/auth/api-token"><button class="button secondary" id="api-token" type="submit">Create an API token</button></form>
+<form method="post" action="/auth/disconnect"><button class="button secondary" id="disconnect" type="submit">Disconnect Google</button></form>
 <form method="post" action="/auth/logout"><button class="button secondary" id="sign-out" type="submit">Sign out</button></form>
 </nav>`,
   );

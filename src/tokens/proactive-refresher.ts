@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { PeriodicTask } from '../common/periodic-task.js';
 import { TokenRefresher, type RefreshNeed } from './token-refresher.js';
 import { TokenStore } from './token-store.service.js';
 
@@ -28,26 +29,27 @@ const MAX_BATCHES_PER_SWEEP = 10;
 @Injectable()
 export class ProactiveRefresher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ProactiveRefresher.name);
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<unknown> = Promise.resolve();
-  private stopped = false;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly store: TokenStore,
     private readonly refresher: TokenRefresher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(
+      'Proactive refresh',
+      config.proactiveRefresh.intervalMs,
+      () => this.sweepAndLog(),
+      this.logger,
+    );
+  }
 
   onApplicationBootstrap(): void {
-    // A random first delay spreads instances started together.
-    if (this.config.proactiveRefresh.enabled)
-      this.schedule(Math.random() * this.config.proactiveRefresh.intervalMs);
+    if (this.config.proactiveRefresh.enabled) this.task.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.sweeping;
+    await this.task.stop();
   }
 
   /** One pass over what is due now; batches until nothing is due or the sweep's batch budget is spent. */
@@ -55,7 +57,7 @@ export class ProactiveRefresher implements OnApplicationBootstrap, OnApplication
     const { windowSeconds, batchSize, keepaliveDays } = this.config.proactiveRefresh;
     const result: SweepResult = { due: 0, refreshed: 0, skipped: 0, failed: 0 };
     const expiringNeed: RefreshNeed = { kind: 'not-expiring', leewayMs: windowSeconds * 1000 };
-    for (let batch = 0; batch < MAX_BATCHES_PER_SWEEP && !this.stopped; batch++) {
+    for (let batch = 0; batch < MAX_BATCHES_PER_SWEEP && !this.task.isStopped; batch++) {
       const due = await this.store.findExpiring(
         new Date(now.getTime() + windowSeconds * 1000),
         new Date(),
@@ -76,20 +78,9 @@ export class ProactiveRefresher implements OnApplicationBootstrap, OnApplication
     return result;
   }
 
-  private schedule(delayMs: number): void {
-    this.timer = setTimeout(() => {
-      this.sweeping = this.sweep()
-        .then((result) => {
-          if (result.due > 0) this.logger.log(`Proactive refresh: ${JSON.stringify(result)}`);
-        })
-        .catch((error: unknown) =>
-          this.logger.warn(`Proactive refresh sweep failed: ${(error as Error).message}`),
-        )
-        .finally(() => {
-          if (!this.stopped) this.schedule(this.config.proactiveRefresh.intervalMs);
-        });
-    }, delayMs);
-    this.timer.unref();
+  private async sweepAndLog(): Promise<void> {
+    const result = await this.sweep();
+    if (result.due > 0) this.logger.log(`Proactive refresh: ${JSON.stringify(result)}`);
   }
 
   private async refreshAll(
@@ -101,7 +92,7 @@ export class ProactiveRefresher implements OnApplicationBootstrap, OnApplication
     const worker = async () => {
       for (
         let userId = queue.shift();
-        userId !== undefined && !this.stopped;
+        userId !== undefined && !this.task.isStopped;
         userId = queue.shift()
       ) {
         outcomes.push(await this.refresher.refreshIfFree(userId, need));

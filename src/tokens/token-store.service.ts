@@ -212,6 +212,26 @@ export class TokenStore {
     await this.recordEvent(row.userId, TokenEventType.ReauthRequired, code, null);
   }
 
+  /** Forgets both tokens of a revoked grant (the row stays, saying REVOKED) inside the caller's transaction. */
+  async forgetTokens(manager: EntityManager, row: OAuthTokenEntity, detail: string): Promise<void> {
+    await manager.getRepository(OAuthTokenEntity).update(
+      { id: row.id },
+      {
+        state: StoredTokenState.Revoked,
+        accessTokenCiphertext: '',
+        refreshTokenCiphertext: null,
+        expiresAt: null,
+        refreshLeaseOwner: null,
+        refreshLeaseExpiresAt: null,
+        refreshCooldownUntil: null,
+        version: row.version + 1,
+      },
+    );
+    await manager
+      .getRepository(TokenEventEntity)
+      .insert({ userId: row.userId, type: TokenEventType.Revoked, detail });
+  }
+
   async recentEvents(userId: string, limit: number): Promise<TokenEventEntity[]> {
     return this.events.find({ where: { userId }, order: { id: 'DESC' }, take: limit });
   }

@@ -80,6 +80,8 @@ export class TokenService {
   /** What Google's tokeninfo says about the stored access token, without refreshing it. */
   async validate(userId: string): Promise<TokenValidation> {
     const row = await this.existingRow(userId);
+    if (row.state === StoredTokenState.Revoked)
+      throw reauthRequired(this.config, 'the grant was revoked');
     try {
       const info = await this.google.tokenInfo(this.store.accessTokenOf(row));
       return toTokenValidation(info, this.config.google.clientId);

@@ -9,11 +9,16 @@ import { TokenStore } from './token-store.service.js';
 import { ProactiveRefresher } from './proactive-refresher.js';
 import { TokenRefresher } from './token-refresher.js';
 import { TokenService } from './token.service.js';
+import { TokenRevoker } from './token-revoker.js';
+import { PendingRevocationEntity } from './pending-revocation.entity.js';
 import { TokensResolver } from './tokens.resolver.js';
 import { GoogleModule } from '../google/google.module.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([OAuthTokenEntity, TokenEventEntity]), GoogleModule],
+  imports: [
+    TypeOrmModule.forFeature([OAuthTokenEntity, TokenEventEntity, PendingRevocationEntity]),
+    GoogleModule,
+  ],
   providers: [
     {
       provide: TokenCipher,
@@ -24,8 +29,9 @@ import { GoogleModule } from '../google/google.module.js';
     TokenRefresher,
     ProactiveRefresher,
     TokenService,
+    TokenRevoker,
     TokensResolver,
   ],
-  exports: [TokenCipher, TokenStore, TokenService, ProactiveRefresher],
+  exports: [TokenCipher, TokenStore, TokenService, TokenRevoker, ProactiveRefresher],
 })
 export class TokensModule {}

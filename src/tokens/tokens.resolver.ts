@@ -7,12 +7,14 @@ import { TokenEventModel, toTokenEventModel } from './models/token-event.model.j
 import { TokenStatusModel } from './models/token-status.model.js';
 import { TokenValidationModel } from './models/token-validation.model.js';
 import { TokenService } from './token.service.js';
+import { TokenRevoker } from './token-revoker.js';
 
 @Resolver()
 export class TokensResolver {
   constructor(
     private readonly tokens: TokenService,
     private readonly google: GoogleClient,
+    private readonly revoker: TokenRevoker,
   ) {}
 
   @Query(() => GoogleProfileModel, {
@@ -51,6 +53,14 @@ export class TokensResolver {
       });
     }
     return (await this.tokens.events(caller.userId, limit)).map(toTokenEventModel);
+  }
+
+  @Mutation(() => Boolean, {
+    description:
+      'Revoke the grant at Google and forget the tokens. True when Google confirmed at once; false when Google could not be reached and the revocation is retried in the background (the tokens are forgotten either way).',
+  })
+  revokeToken(@CurrentUser() caller: SessionUser): Promise<boolean> {
+    return this.revoker.revoke(caller.userId);
   }
 
   @Mutation(() => TokenStatusModel, {

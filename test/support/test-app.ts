@@ -32,7 +32,7 @@ export async function startTestApp(
       DATABASE_URL: database.url,
       TOKEN_ENCRYPTION_KEYS: TEST_KEYRING,
       SESSION_SECRET: randomBytes(32).toString('base64url'),
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       // Tests that count refreshes turn it on themselves.
       PROACTIVE_REFRESH: 'off',
       // Storm tests send hundreds of requests; the rate-limit test sets its own limits.

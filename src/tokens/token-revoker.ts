@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, LessThanOrEqual, type Repository } from 'typeorm';
+import { PeriodicTask } from '../common/periodic-task.js';
+import { GoogleApiError } from '../google/google-api.error.js';
+import { GoogleClient } from '../google/google.client.js';
+import { StoredTokenState, type OAuthTokenEntity } from './oauth-token.entity.js';
+import { PendingRevocationEntity } from './pending-revocation.entity.js';
+import { TokenCipher } from './token-cipher.js';
+import { TokenStore } from './token-store.service.js';
+
+const OUTBOX_INTERVAL_MS = 30_000;
+const FIRST_RETRY_MS = 30_000;
+const MAX_RETRY_MS = 3_600_000;
+const OUTBOX_BATCH = 50;
+
+/**
+ * Revokes a user's grant at Google and forgets the tokens. When Google cannot be reached the
+ * token is kept, encrypted, in `pending_revocations` and retried with growing delays until
+ * Google confirms; the user's stored tokens are forgotten at once either way.
+ */
+@Injectable()
+export class TokenRevoker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(TokenRevoker.name);
+  private readonly outbox: PeriodicTask;
+
+  constructor(
+    private readonly store: TokenStore,
+    private readonly google: GoogleClient,
+    private readonly cipher: TokenCipher,
+    @InjectRepository(PendingRevocationEntity)
+    private readonly pending: Repository<PendingRevocationEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {
+    this.outbox = new PeriodicTask(
+      'Revocation retries',
+      OUTBOX_INTERVAL_MS,
+      () => this.retryPending().then(() => undefined),
+      this.logger,
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.outbox.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.outbox.stop();
+  }
+
+  /** Returns true when Google confirmed at once, false when the revocation was queued for retry. */
+  async revoke(userId: string): Promise<boolean> {
+    const row = await this.store.findByUser(userId);
+    if (!row || row.state === StoredTokenState.Revoked) return true;
+    const token = this.revocableToken(row);
+    const failure = token === null ? null : await this.tryRevoke(token);
+    await this.dataSource.transaction(async (manager) => {
+      if (token !== null && failure !== null) {
+        const id = randomUUID();
+        await manager.getRepository(PendingRevocationEntity).insert({
+          id,
+          userId,
+          tokenCiphertext: this.cipher.encrypt(token, associatedData(id)),
+          attempts: 1,
+          nextAttemptAt: new Date(Date.now() + FIRST_RETRY_MS),
+          lastError: failure,
+        });
+      }
+      await this.store.forgetTokens(
+        manager,
+        row,
+        failure === null ? 'revoked at Google' : `queued for retry (${failure})`,
+      );
+    });
+    return failure === null;
+  }
+
+  /** One pass over the queued revocations that are due; returns how many Google confirmed. */
+  async retryPending(now = new Date()): Promise<number> {
+    const due = await this.pending.find({
+      where: { nextAttemptAt: LessThanOrEqual(now) },
+      order: { nextAttemptAt: 'ASC' },
+      take: OUTBOX_BATCH,
+    });
+    let confirmed = 0;
+    for (const entry of due) {
+      const failure = await this.tryRevoke(
+        this.cipher.decrypt(entry.tokenCiphertext, associatedData(entry.id)),
+      );
+      if (failure === null) {
+        await this.pending.delete({ id: entry.id });
+        confirmed += 1;
+        continue;
+      }
+      const delayMs = Math.min(FIRST_RETRY_MS * 2 ** entry.attempts, MAX_RETRY_MS);
+      await this.pending.update(
+        { id: entry.id },
+        {
+          attempts: entry.attempts + 1,
+          nextAttemptAt: new Date(now.getTime() + delayMs),
+          lastError: failure,
+        },
+      );
+    }
+    return confirmed;
+  }
+
+  /** Null when Google confirmed (or already had the token revoked), else the reason to retry. */
+  private async tryRevoke(token: string): Promise<string | null> {
+    try {
+      await this.google.revoke(token);
+      return null;
+    } catch (error) {
+      if (!(error instanceof GoogleApiError)) throw error;
+      this.logger.warn(`Revocation at Google failed, will retry: ${error.message}`);
+      return error.kind;
+    }
+  }
+
+  /** The refresh token revokes the whole grant; the access token does too when no refresh token is held. */
+  private revocableToken(row: OAuthTokenEntity): string | null {
+    try {
+      return this.store.refreshTokenOf(row) ?? this.store.accessTokenOf(row);
+    } catch (error) {
+      this.logger.error(
+        `Tokens of user ${row.userId} are unreadable; forgetting them without revoking: ${(error as Error).message}`,
+      );
+      return null;
+    }
+  }
+}
+
+function associatedData(id: string): string {
+  return `pending_revocations:${id}:token`;
+}
