@@ -7,6 +7,7 @@ import { AppModule } from './app.module.js';
 import { EMBEDDED_EMULATOR_PATH, type AppConfig, type ConfigDraft } from './config/app-config.js';
 import { withDevelopmentSecrets } from './config/development-secrets.js';
 import { runMigrations } from './database/run-migrations.js';
+import { verifyKeyringAgainstDatabase } from './tokens/key-rotation.js';
 import { registerWithEmulator } from './google/emulator-registration.js';
 import { refuseForeignOrigins } from './graphql/origin-check.js';
 import { googleEmulatorPlugin } from './google-emulator/google-emulator.plugin.js';
@@ -50,6 +51,7 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   const config = withDevelopmentSecrets(draft, (line) => logger.warn(line));
   const applied = await runMigrations(config.database);
   if (applied.length > 0) logger.log(`Applied migrations: ${applied.join(', ')}`);
+  await verifyKeyringAgainstDatabase(config);
 
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),

@@ -1,0 +1,134 @@
+import { DataSource, Not, type EntityManager } from 'typeorm';
+import type { AppConfig } from '../config/app-config.js';
+import { dataSourceOptions } from '../database/data-source-options.js';
+import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
+import { PendingRevocationEntity } from './pending-revocation.entity.js';
+import { DecryptionError, TokenCipher } from './token-cipher.js';
+import { associatedData } from './token-store.service.js';
+
+const BATCH = 100;
+
+export class KeyringMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeyringMismatchError';
+  }
+}
+
+/** Opens a short-lived connection to the configured database for a one-off job. */
+async function withDataSource<T>(
+  config: AppConfig,
+  work: (dataSource: DataSource) => Promise<T>,
+): Promise<T> {
+  const dataSource = new DataSource(dataSourceOptions(config.database, 2));
+  await dataSource.initialize();
+  try {
+    return await work(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/**
+ * Fails closed before the app serves anything: every key id the stored tokens use must be in the
+ * keyring, and must decrypt a sample of them. Reads only; writes nothing.
+ */
+export async function verifyKeyringAgainstDatabase(config: AppConfig): Promise<void> {
+  const cipher = new TokenCipher(config.tokenKeyring);
+  await withDataSource(config, async (dataSource) => {
+    const rows = dataSource.getRepository(OAuthTokenEntity);
+    const keyIds = await rows
+      .createQueryBuilder('token')
+      .select('DISTINCT token.keyId', 'keyId')
+      .where('token.state != :revoked', { revoked: StoredTokenState.Revoked })
+      .getRawMany<{ keyId: string }>();
+    for (const { keyId } of keyIds) {
+      if (!config.tokenKeyring.keys.has(keyId)) {
+        throw new KeyringMismatchError(
+          `Stored tokens are encrypted with key "${keyId}", which TOKEN_ENCRYPTION_KEYS does not contain; add it back (after the current key) or nothing can be decrypted`,
+        );
+      }
+      const sample = await rows.findOneByOrFail({ keyId, state: Not(StoredTokenState.Revoked) });
+      try {
+        cipher.decrypt(sample.accessTokenCiphertext, associatedData(sample.id, 'access_token'));
+      } catch (error) {
+        if (!(error instanceof DecryptionError)) throw error;
+        throw new KeyringMismatchError(
+          `Key "${keyId}" in TOKEN_ENCRYPTION_KEYS does not decrypt the tokens stored under that id: it is the wrong key`,
+        );
+      }
+    }
+  });
+}
+
+export interface RotationResult {
+  tokensRewritten: number;
+  revocationsRewritten: number;
+}
+
+/**
+ * Re-encrypts every stored secret under the current key, while the service runs. Each row is
+ * rewritten only at the version read, so a refresh that lands meanwhile wins (and writes under the
+ * current key itself). The version is not bumped: the tokens inside are the same, and callers
+ * waiting for a newer token must not mistake a re-encryption for a refresh.
+ */
+export async function rotateKeys(config: AppConfig): Promise<RotationResult> {
+  const cipher = new TokenCipher(config.tokenKeyring);
+  return withDataSource(config, async (dataSource) => {
+    const result: RotationResult = { tokensRewritten: 0, revocationsRewritten: 0 };
+    for (;;) {
+      const stale = await dataSource.getRepository(OAuthTokenEntity).find({
+        where: { keyId: Not(cipher.currentKeyId), state: Not(StoredTokenState.Revoked) },
+        take: BATCH,
+      });
+      if (stale.length === 0) break;
+      for (const row of stale)
+        result.tokensRewritten += await reencryptToken(dataSource.manager, cipher, row);
+    }
+    result.revocationsRewritten = await reencryptPendingRevocations(dataSource.manager, cipher);
+    return result;
+  });
+}
+
+async function reencryptToken(
+  manager: EntityManager,
+  cipher: TokenCipher,
+  row: OAuthTokenEntity,
+): Promise<number> {
+  const reencrypt = (envelope: string, column: 'access_token' | 'refresh_token') =>
+    cipher.encrypt(
+      cipher.decrypt(envelope, associatedData(row.id, column)),
+      associatedData(row.id, column),
+    );
+  const { affected } = await manager.getRepository(OAuthTokenEntity).update(
+    { id: row.id, version: row.version },
+    {
+      accessTokenCiphertext: reencrypt(row.accessTokenCiphertext, 'access_token'),
+      refreshTokenCiphertext:
+        row.refreshTokenCiphertext && reencrypt(row.refreshTokenCiphertext, 'refresh_token'),
+      keyId: cipher.currentKeyId,
+    },
+  );
+  return affected ?? 0;
+}
+
+async function reencryptPendingRevocations(
+  manager: EntityManager,
+  cipher: TokenCipher,
+): Promise<number> {
+  const pending = manager.getRepository(PendingRevocationEntity);
+  let rewritten = 0;
+  for (const entry of await pending.find()) {
+    if (TokenCipher.keyIdOf(entry.tokenCiphertext) === cipher.currentKeyId) continue;
+    const where = `pending_revocations:${entry.id}:token`;
+    const tokenCiphertext = cipher.encrypt(cipher.decrypt(entry.tokenCiphertext, where), where);
+    rewritten +=
+      (
+        await pending.update(
+          { id: entry.id, tokenCiphertext: entry.tokenCiphertext },
+          { tokenCiphertext },
+        )
+      ).affected ?? 0;
+  }
+  return rewritten;
+}

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import {
+  startStandaloneEmulator,
+  type StandaloneEmulator,
+} from '../src/google-emulator/standalone.js';
+import { rotateKeys } from '../src/tokens/key-rotation.js';
+import { TestBrowser } from './support/browser.js';
+import { graphql, PROFILE } from './support/graphql.js';
+import { signIn } from './support/sign-in.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+const keyA = randomBytes(32).toString('base64');
+const keyB = randomBytes(32).toString('base64');
+const ALAN = '117350929174625391823';
+
+describe('encryption keys', () => {
+  let database: TestDatabase;
+  // A standalone emulator outlives the app restarts, so the grants stay live throughout.
+  let emulator: StandaloneEmulator;
+  let app: TestApp | undefined;
+  const ada = new TestBrowser();
+  const alan = new TestBrowser();
+  const tokenRows = () =>
+    database.query<{ key_id: string; access_token_ciphertext: string }>(
+      'SELECT key_id, access_token_ciphertext FROM oauth_tokens ORDER BY id',
+    );
+  const restart = async (keys: string) => {
+    await app?.stop();
+    app = undefined;
+    app = await startTestApp(database, {
+      TOKEN_ENCRYPTION_KEYS: keys,
+      GOOGLE_EMULATOR_URL: emulator.url,
+    });
+    return app;
+  };
+
+  before(async () => {
+    database = await createTestDatabase('postgres');
+    emulator = await startStandaloneEmulator({
+      host: '127.0.0.1',
+      port: 0,
+      publicUrl: 'http://127.0.0.1:0',
+      accessTokenTtlSeconds: 3600,
+    });
+    const first = await restart(`a:${keyA}`);
+    await signIn(ada, first.url);
+    await signIn(alan, first.url, ALAN);
+    await first.stop();
+    app = undefined;
+  });
+
+  after(async () => {
+    await app?.stop();
+    await emulator?.close();
+    await database?.drop();
+  });
+
+  it('refuses to start without the key the tokens were written with, and writes nothing', async () => {
+    const before = await tokenRows();
+    await assert.rejects(
+      restart(`b:${keyB}`),
+      /encrypted with key "a", which TOKEN_ENCRYPTION_KEYS does not contain/,
+    );
+    await assert.rejects(restart(`a:${keyB}`), /Key "a" .* does not decrypt .* wrong key/);
+    assert.deepEqual(await tokenRows(), before);
+  });
+
+  it('rotates every token to the new key while refreshes keep succeeding', async () => {
+    const running = await restart(`b:${keyB},a:${keyA}`);
+    assert.deepEqual(new Set((await tokenRows()).map((row) => row.key_id)), new Set(['a']));
+
+    const refreshCounts = async () =>
+      (
+        await database.query<{ refresh_count: number }>('SELECT refresh_count FROM oauth_tokens')
+      ).reduce((sum, row) => sum + Number(row.refresh_count), 0);
+    const countsBefore = await refreshCounts();
+    let stop = false;
+    const failures: unknown[] = [];
+    let served = 0;
+    const traffic = Promise.all(
+      [ada, alan].map(async (browser) => {
+        while (!stop) {
+          const answer = await graphql(browser, running.url, 'mutation { refreshToken { state } }');
+          if (answer.errors) failures.push(answer.errors);
+          else served += 1;
+        }
+      }),
+    );
+    // Rotate while refreshes are flowing, and let a few more land after.
+    while (served < 4 && failures.length === 0)
+      await new Promise((resolve) => setImmediate(resolve));
+    const result = await rotateKeys(running.config);
+    const servedAtRotationEnd = served;
+    while (served < servedAtRotationEnd + 4 && failures.length === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    stop = true;
+    await traffic;
+
+    assert.equal(
+      await refreshCounts(),
+      countsBefore + served,
+      'every answered refresh was a real one',
+    );
+    assert.deepEqual(failures, []);
+    assert.ok(served > 0);
+    assert.ok(result.tokensRewritten <= 2, 'rows a refresh rewrote first were already under key b');
+    assert.deepEqual(
+      (await tokenRows()).map((row) => row.key_id),
+      ['b', 'b'],
+    );
+  });
+
+  it('then starts and serves with the new key alone', async () => {
+    const running = await restart(`b:${keyB}`);
+    const { data, errors } = await graphql<{ profile: { email: string } }>(
+      ada,
+      running.url,
+      PROFILE,
+    );
+    assert.equal(errors, undefined);
+    assert.equal(data?.profile.email, 'ada@example.com');
+  });
+});
