@@ -8,6 +8,7 @@ import { associatedData } from './token-store.service.js';
 
 const BATCH = 100;
 
+/** The keys and the stored data do not fit together; nothing was written. */
 export class KeyringMismatchError extends Error {
   constructor(message: string) {
     super(message);
@@ -75,6 +76,11 @@ export interface RotationResult {
 export async function rotateKeys(config: AppConfig): Promise<RotationResult> {
   const cipher = new TokenCipher(config.tokenKeyring);
   return withDataSource(config, async (dataSource) => {
+    if (await dataSource.showMigrations()) {
+      throw new KeyringMismatchError(
+        'The database has pending migrations: run `npm run migration:run` (or start the service) first',
+      );
+    }
     const result: RotationResult = { tokensRewritten: 0, revocationsRewritten: 0 };
     for (;;) {
       const stale = await dataSource.getRepository(OAuthTokenEntity).find({
