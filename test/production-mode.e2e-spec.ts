@@ -38,11 +38,50 @@ describe('a production start', () => {
     assert.match(start.headers.get('set-cookie') ?? '', /^__Host-tokenkeep_login=.*; Secure/);
   });
 
+  it('keeps /metrics off without a METRICS_TOKEN', async () => {
+    assert.equal((await fetch(`${app.url}/metrics`)).status, 404);
+  });
+
   it('serves no playground and refuses introspection', async () => {
     assert.equal((await fetch(`${app.url}/playground`)).status, 404);
     assert.equal((await fetch(`${app.url}/playground/assets/graphiql.js`)).status, 404);
     const answer = await graphql(new TestBrowser(), app.url, '{ __schema { types { name } } }');
     assert.equal(answer.data, null);
     assert.match(answer.errors?.[0].message ?? '', /introspection/i);
+  });
+});
+
+describe('a production start with METRICS_TOKEN', () => {
+  const token = randomBytes(24).toString('base64url');
+  let database: TestDatabase;
+  let app: TestApp;
+
+  before(async () => {
+    database = await createTestDatabase('sqlite');
+    app = await startTestApp(database, {
+      NODE_ENV: 'production',
+      PUBLIC_URL: 'https://tokens.example.com',
+      GOOGLE_CLIENT_ID: 'prod-client.apps.googleusercontent.com',
+      GOOGLE_CLIENT_SECRET: randomBytes(16).toString('hex'),
+      METRICS_TOKEN: token,
+    });
+  });
+
+  after(async () => {
+    await app?.stop();
+    await database?.drop();
+  });
+
+  it('serves /metrics only to the bearer of the token', async () => {
+    assert.equal((await fetch(`${app.url}/metrics`)).status, 401);
+    const wrong = await fetch(`${app.url}/metrics`, {
+      headers: { authorization: `Bearer ${token}x` },
+    });
+    assert.equal(wrong.status, 401);
+    const right = await fetch(`${app.url}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(right.status, 200);
+    assert.match(await right.text(), /tokenkeep_tokens/);
   });
 });

@@ -47,6 +47,19 @@ export function describeRefreshInProcess(kind: DatabaseKind): void {
       );
       assert.equal(failures.length, 0, JSON.stringify(failures[0]));
       assert.equal((await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token, before + 1);
+
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      assert.match(
+        metrics,
+        /^tokenkeep_refreshes_total\{trigger="request",outcome="success"\} 1$/m,
+      );
+      assert.match(metrics, /^tokenkeep_request_refresh_waits_total 200$/m);
+      assert.match(
+        metrics,
+        /^tokenkeep_graphql_operations_total\{operation="profile",outcome="ok"\} 200$/m,
+      );
+      assert.match(metrics, /^tokenkeep_tokens\{state="ACTIVE"\} 1$/m);
+      assert.match(metrics, /^process_resident_memory_bytes \d+$/m);
     });
 
     it('tokenEvents lists what happened, newest first, and checks its limit', async () => {

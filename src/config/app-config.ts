@@ -55,6 +55,8 @@ export interface AppConfig {
   /** Requests allowed per window (the names say per minute: the window is 60 s unless configured). */
   rateLimits: { graphqlPerMinute: number; signInPerMinute: number; windowMs: number };
   graphqlLimits: { maxDepth: number; maxAliases: number; maxFields: number };
+  /** /metrics: off, open, or behind `Authorization: Bearer <token>`. */
+  metrics: { enabled: boolean; token: string | null };
   logLevel: Environment['LOG_LEVEL'];
 }
 
@@ -143,6 +145,14 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
       maxDepth: vars.GRAPHQL_MAX_DEPTH,
       maxAliases: vars.GRAPHQL_MAX_ALIASES,
       maxFields: vars.GRAPHQL_MAX_FIELDS,
+    },
+    metrics: {
+      // Production exposes metrics only behind a token, unless told otherwise.
+      enabled:
+        vars.METRICS === undefined
+          ? !isProduction || vars.METRICS_TOKEN !== undefined
+          : vars.METRICS === 'on',
+      token: vars.METRICS_TOKEN ?? null,
     },
     logLevel: vars.LOG_LEVEL,
   };

@@ -99,6 +99,10 @@ export const environmentSchema = z.object({
   GRAPHQL_MAX_DEPTH: count(8, 2, 50),
   GRAPHQL_MAX_ALIASES: count(15, 0, 1000),
   GRAPHQL_MAX_FIELDS: count(200, 10, 10_000),
+  METRICS: z.enum(['on', 'off'], { error: 'must be on or off' }).optional(),
+  METRICS_TOKEN: optionalText.refine((value) => value === undefined || value.length >= 16, {
+    message: 'must be at least 16 characters',
+  }),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',

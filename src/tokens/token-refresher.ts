@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
 import { GoogleClient } from '../google/google.client.js';
+import { MetricsService, type RefreshTrigger } from '../metrics/metrics.service.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { mergeRefreshResponse } from './token-merge.js';
 import { TokenStore } from './token-store.service.js';
@@ -32,13 +33,14 @@ const MAX_POLL_MS = 250;
 @Injectable()
 export class TokenRefresher {
   private readonly logger = new Logger(TokenRefresher.name);
-  /** Names this instance in the lease column. */
-  private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  /** Names this instance in the lease column (varchar(64): long pod names are cut). */
+  private readonly owner = `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly inFlight = new Map<string, Promise<OAuthTokenEntity>>();
 
   constructor(
     private readonly store: TokenStore,
     private readonly google: GoogleClient,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -74,7 +76,9 @@ export class TokenRefresher {
     if (row.refreshCooldownUntil !== null && row.refreshCooldownUntil > now) return 'skipped';
     if (!(await this.store.tryAcquireLease(row, this.owner, now, this.config.refresh.leaseMs)))
       return 'skipped';
-    const flight = this.refreshAsLeaseHolder(row).finally(() => this.inFlight.delete(userId));
+    const flight = this.refreshAsLeaseHolder(row, 'proactive').finally(() =>
+      this.inFlight.delete(userId),
+    );
     this.inFlight.set(userId, flight);
     try {
       return (await flight).version > row.version ? 'refreshed' : 'failed';
@@ -100,14 +104,38 @@ export class TokenRefresher {
       if (row.refreshCooldownUntil !== null && row.refreshCooldownUntil > now)
         return stillValidOrUnavailable(row);
       if (await this.store.tryAcquireLease(row, this.owner, now, this.config.refresh.leaseMs)) {
-        return this.refreshAsLeaseHolder(row);
+        return this.refreshAsLeaseHolder(row, 'request');
       }
       if (Date.now() >= giveUpAt) return stillValidOrUnavailable(row);
+      if (pollMs === FIRST_POLL_MS) this.metrics.leaseWaits.inc();
       await sleep(pollMs * (0.5 + Math.random()));
     }
   }
 
-  private async refreshAsLeaseHolder(row: OAuthTokenEntity): Promise<OAuthTokenEntity> {
+  private async refreshAsLeaseHolder(
+    row: OAuthTokenEntity,
+    trigger: RefreshTrigger,
+  ): Promise<OAuthTokenEntity> {
+    const stopTimer = this.metrics.refreshDuration.startTimer();
+    const record = (outcome: string) => {
+      stopTimer({ outcome });
+      this.metrics.refreshes.inc({ trigger, outcome });
+    };
+    try {
+      const refreshed = await this.callGoogleAndStore(row);
+      record(refreshed.version > row.version ? 'success' : 'failed');
+      return refreshed;
+    } catch (error) {
+      record(
+        error instanceof AppError && error.code === AppErrorCode.ReauthRequired
+          ? 'reauth_required'
+          : 'failed',
+      );
+      throw error;
+    }
+  }
+
+  private async callGoogleAndStore(row: OAuthTokenEntity): Promise<OAuthTokenEntity> {
     let refreshToken: string | null;
     try {
       refreshToken = this.store.refreshTokenOf(row);
@@ -148,6 +176,7 @@ export class TokenRefresher {
       await this.store.releaseLease(row, this.owner).catch(() => undefined);
       throw error;
     }
+    this.metrics.googleErrors.inc({ code: error.googleCode ?? error.kind });
     if (error.kind === GoogleErrorKind.InvalidGrant) {
       const current = await this.store.findByUser(row.userId);
       // Another writer stored a newer grant meanwhile: ours was just stale.

@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
 import { GoogleClient } from '../google/google.client.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import type { TokenEventEntity } from './token-event.entity.js';
 import { reauthRequired, TokenRefresher } from './token-refresher.js';
@@ -23,6 +24,7 @@ export class TokenService {
     private readonly store: TokenStore,
     private readonly refresher: TokenRefresher,
     private readonly google: GoogleClient,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -31,6 +33,7 @@ export class TokenService {
     let row = await this.usableRow(userId);
     const leewayMs = this.config.refreshLeewaySeconds * 1000;
     if (row.expiresAt !== null && row.expiresAt.getTime() - Date.now() <= leewayMs) {
+      this.metrics.requestRefreshWaits.inc();
       row = await this.refresher.refresh(userId, { kind: 'not-expiring', leewayMs });
     }
     return this.store.accessTokenOf(row);
@@ -68,6 +71,7 @@ export class TokenService {
     }
     let row = await this.usableRow(userId);
     if (this.store.accessTokenOf(row) === accessToken) {
+      this.metrics.requestRefreshWaits.inc();
       row = await this.refresher.refresh(userId, { kind: 'newer-than', version: row.version });
     }
     try {
