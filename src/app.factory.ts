@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
-import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import { pino } from 'pino';
 import { AppModule } from './app.module.js';
 import { EMBEDDED_EMULATOR_PATH, type AppConfig, type ConfigDraft } from './config/app-config.js';
 import { withDevelopmentSecrets } from './config/development-secrets.js';
@@ -27,15 +30,11 @@ const CONTENT_SECURITY_POLICY = {
   formAction: ["'self'"],
 };
 
-const NEST_LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
-  silent: [],
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
+/** A caller's `x-request-id` when it looks like one, so logs across services line up; else a new id. */
+function requestId(request: { headers: IncomingMessage['headers'] }): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.-]{8,64}$/.test(given) ? given : randomUUID();
+}
 
 export interface RunningApp {
   app: NestFastifyApplication;
@@ -47,17 +46,24 @@ export interface RunningApp {
 
 /** Migrates the database, builds the app (and the embedded emulator when configured) and listens. */
 export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
-  const logger = new ConsoleLogger('Tokenkeep', { logLevels: NEST_LOG_LEVELS[draft.logLevel] });
+  const logger = pino({ level: draft.logLevel, base: { context: 'Tokenkeep' } });
   const config = withDevelopmentSecrets(draft, (line) => logger.warn(line));
   const applied = await runMigrations(config.database);
-  if (applied.length > 0) logger.log(`Applied migrations: ${applied.join(', ')}`);
+  if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);
   await verifyKeyringAgainstDatabase(config);
 
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }),
-    { logger, abortOnError: false },
+    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, genReqId: requestId }),
+    { bufferLogs: true, abortOnError: false },
   );
+  app.useLogger(app.get(PinoLogger));
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', async (request, reply) => {
+      reply.header('x-request-id', request.id);
+    });
   await app.register(fastifyCookie);
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: { directives: CONTENT_SECURITY_POLICY },
@@ -67,7 +73,7 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   app.enableShutdownHooks();
   await app.listen({ port: config.port, host: config.host });
   if (config.google.mode === 'external-emulator') await registerWithEmulator(config.google);
-  logger.log(describeGoogle(config));
+  logger.info(describeGoogle(config));
 
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,0 +1,43 @@
+/** Query parameters whose values are secrets or single-use credentials. */
+const SECRET_PARAMETERS = new Set([
+  'code',
+  'state',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'token',
+  'client_secret',
+  'code_verifier',
+  'nonce',
+]);
+
+/** Object paths pino blanks out wherever they appear in a log line. */
+export const REDACTED_PATHS = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'res.headers["set-cookie"]',
+  '*.access_token',
+  '*.refresh_token',
+  '*.id_token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.idToken',
+  '*.client_secret',
+  '*.clientSecret',
+  '*.code_verifier',
+  '*.token',
+  '*.password',
+  '*.tokenKeyring',
+  '*.sessionSecret',
+];
+
+/** The URL with the value of every secret query parameter replaced, so callbacks can be logged. */
+export function redactUrl(url: string): string {
+  const queryStart = url.indexOf('?');
+  if (queryStart === -1) return url;
+  const params = new URLSearchParams(url.slice(queryStart + 1));
+  for (const name of [...params.keys()]) {
+    if (SECRET_PARAMETERS.has(name.toLowerCase())) params.set(name, '[redacted]');
+  }
+  return `${url.slice(0, queryStart)}?${params.toString()}`;
+}
