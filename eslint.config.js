@@ -8,6 +8,7 @@ export default tseslint.config(
       'data/**',
       'node_modules/**',
       'scripts/**',
+      'bench/**',
       '.scratch/**',
       'test/artifacts/**',
       'eslint.config.js',
