@@ -7,6 +7,8 @@ export interface StandaloneEmulatorConfig {
   /** Base URL clients use; the discovery document names it as issuer. */
   publicUrl: string;
   accessTokenTtlSeconds: number;
+  /** Embedded in every token and code issued, so leak tests can search for it. */
+  tokenMarker?: string;
 }
 
 export function loadEmulatorConfig(

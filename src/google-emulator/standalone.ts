@@ -31,6 +31,7 @@ export async function startStandaloneEmulator(
     prefix: new URL(url).pathname.replace(/\/+$/, ''),
     issuer: url,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    tokenMarker: config.tokenMarker,
   });
   await app.ready();
   return {

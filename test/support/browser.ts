@@ -3,6 +3,8 @@ export class TestBrowser {
   private readonly cookies = new Map<string, string>();
   /** Every response body and Set-Cookie header received, for scans that no secret leaked. */
   readonly seen: string[] = [];
+  /** The same, with the URL each came from. */
+  readonly seenFrom: { url: string; text: string }[] = [];
 
   async get(url: string, headers: Record<string, string> = {}): Promise<BrowserResponse> {
     return this.send(url, { method: 'GET', headers });
@@ -60,7 +62,9 @@ export class TestBrowser {
     const setCookies = response.headers.getSetCookie();
     for (const header of setCookies) this.storeCookie(header);
     const body = await response.text();
-    this.seen.push(body, ...setCookies, response.headers.get('location') ?? '');
+    const texts = [body, ...setCookies, response.headers.get('location') ?? ''];
+    this.seen.push(...texts);
+    this.seenFrom.push(...texts.map((text) => ({ url, text })));
     const location = response.headers.get('location');
     return {
       url,

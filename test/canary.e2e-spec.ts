@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import {
+  startStandaloneEmulator,
+  type StandaloneEmulator,
+} from '../src/google-emulator/standalone.js';
+import { startAppProcess, type AppProcess } from './support/app-process.js';
+import { TestBrowser } from './support/browser.js';
+import { graphql, graphqlData, PROFILE, REFRESH_TOKEN, VALIDATE_TOKEN } from './support/graphql.js';
+import {
+  createTestDatabase,
+  expireStoredTokens,
+  type TestDatabase,
+} from './support/test-database.js';
+
+/** Every token and code the emulator issues carries this; it must never show up on our side. */
+const MARKER = `CANARY${randomBytes(6).toString('hex')}`;
+
+describe('canary: no token in clear anywhere', () => {
+  let database: TestDatabase;
+  let emulator: StandaloneEmulator;
+  let app: AppProcess;
+  const browser = new TestBrowser();
+
+  const fault = (body: Record<string, unknown>) =>
+    fetch(`${emulator.url}/__emulator/faults`, {
+      method: body.clear ? 'DELETE' : 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: body.clear ? undefined : JSON.stringify(body),
+    });
+
+  before(async () => {
+    database = await createTestDatabase('postgres');
+    emulator = await startStandaloneEmulator({
+      host: '127.0.0.1',
+      port: 0,
+      publicUrl: 'http://127.0.0.1:0',
+      accessTokenTtlSeconds: 3600,
+      tokenMarker: MARKER,
+    });
+    app = await startAppProcess({
+      databaseUrl: database.url,
+      emulatorUrl: emulator.url,
+      publicUrl: 'http://canary.test',
+      env: {
+        LOG_LEVEL: 'debug',
+        REFRESH_FAILURE_COOLDOWN_SECONDS: '0',
+        REFRESH_DEADLINE_SECONDS: '2',
+        REFRESH_LEASE_SECONDS: '4',
+      },
+    });
+  });
+
+  after(async () => {
+    await app?.stop();
+    await emulator?.close();
+    await database?.drop();
+  });
+
+  it('signs in, refreshes, validates, fails a refresh and revokes, and leaks nothing', async () => {
+    // Sign in, with the callback sent to the process (its PUBLIC_URL is a name the test stands for).
+    const start = await browser.get(`${app.url}/auth/google`);
+    const consent = await browser.get(start.location ?? '');
+    const form = /name="request_id" value="([^"]+)"/.exec(consent.body)?.[1] ?? '';
+    const decision = await browser.postForm(`${emulator.url}/signin/oauth/consent`, {
+      request_id: form,
+      sub: '104892461539281739254',
+      decision: 'allow',
+    });
+    assert.ok(decision.location?.includes(MARKER), 'the emulator really marks its codes');
+    const callback = await browser.get(
+      (decision.location ?? '').replace('http://canary.test', app.url),
+    );
+    assert.equal(callback.status, 303);
+
+    await expireStoredTokens(database);
+    await graphqlData(browser, app.url, PROFILE);
+    await graphqlData(browser, app.url, REFRESH_TOKEN);
+    await graphqlData(browser, app.url, VALIDATE_TOKEN);
+
+    await fault({ endpoint: 'token', status: 503, count: 10 });
+    await expireStoredTokens(database);
+    assert.equal(
+      (await graphql(browser, app.url, PROFILE)).errors?.[0].extensions?.code,
+      'UPSTREAM_UNAVAILABLE',
+    );
+    await fault({ clear: true });
+    assert.equal(
+      (await graphqlData<{ revokeToken: boolean }>(browser, app.url, 'mutation { revokeToken }'))
+        .revokeToken,
+      true,
+    );
+
+    const ours = browser.seenFrom.filter(({ url }) => !url.startsWith(emulator.url));
+    assert.ok(ours.length > 10);
+    for (const { url, text } of ours)
+      assert.ok(!text.includes(MARKER), `a response from ${url} carries a token`);
+    const logs = app.output();
+    assert.match(logs, /Applied migrations/, 'the whole log was captured');
+    assert.match(logs, /request completed/);
+    assert.ok(
+      !logs.includes(MARKER),
+      `the log carries a token: ${logs.slice(Math.max(0, logs.indexOf(MARKER) - 200), logs.indexOf(MARKER) + 50)}`,
+    );
+    assert.ok(!(await database.dump()).includes(MARKER), 'the database holds a token in clear');
+  });
+});
