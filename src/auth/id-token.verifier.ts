@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { errors, jwtVerify, type JWTPayload } from 'jose';
+import { GoogleKeySet } from './google-key-set.js';
 import { SignInError, SignInErrorCode } from './sign-in.error.js';
 
 export interface VerifiedIdentity {
@@ -23,19 +24,19 @@ const CLOCK_TOLERANCE_SECONDS = 30;
  * JWKS (cached, refetched once on an unknown kid), issuer, audience, azp, expiry, and our nonce.
  */
 export class IdTokenVerifier {
-  private readonly keySet: ReturnType<typeof createRemoteJWKSet>;
+  private readonly keySet: GoogleKeySet;
 
   constructor(
     jwksUrl: string,
     private readonly issuers: string[],
     private readonly clientId: string,
+    options: { timeoutMs: number; allowedHostedDomain?: string | null } = { timeoutMs: 5000 },
   ) {
-    this.keySet = createRemoteJWKSet(new URL(jwksUrl), {
-      timeoutDuration: 5000,
-      cooldownDuration: 30_000,
-      cacheMaxAge: 10 * 60_000,
-    });
+    this.keySet = new GoogleKeySet(jwksUrl, options.timeoutMs);
+    this.allowedHostedDomain = options.allowedHostedDomain ?? null;
   }
+
+  private readonly allowedHostedDomain: string | null;
 
   async verify(
     idToken: string | undefined,
@@ -43,34 +44,57 @@ export class IdTokenVerifier {
   ): Promise<VerifiedIdentity> {
     if (!idToken) throw invalid('Google returned no ID token');
     const claims = await this.verifySignatureAndClaims(idToken);
+    const problem = this.problemWith(claims, expected);
+    if (problem) throw invalid(problem);
+    if (
+      this.allowedHostedDomain !== null &&
+      (claims.hd !== this.allowedHostedDomain || claims.email_verified !== true)
+    ) {
+      throw new SignInError(
+        SignInErrorCode.DomainNotAllowed,
+        `only verified ${this.allowedHostedDomain} accounts may sign in`,
+      );
+    }
+    return toIdentity(claims);
+  }
+
+  /** The checks jose does not make (OIDC Core §3.1.3.7), as a reason, or null when all pass. */
+  private problemWith(claims: JWTPayload, expected: IdTokenExpectations): string | null {
     if (typeof claims.nonce !== 'string' || sha256(claims.nonce) !== expected.nonceHash) {
-      throw invalid('the ID token nonce does not match this sign-in');
+      return 'the ID token nonce does not match this sign-in';
+    }
+    if (Array.isArray(claims.aud) && claims.aud.some((audience) => audience !== this.clientId)) {
+      return 'the ID token is also meant for other clients (aud)';
     }
     if (claims.azp !== undefined && claims.azp !== this.clientId) {
-      throw invalid('the ID token was issued to another client (azp)');
+      return 'the ID token was issued to another client (azp)';
     }
     if (
       typeof claims.at_hash === 'string' &&
       claims.at_hash !== accessTokenHash(expected.accessToken)
     ) {
-      throw invalid('the ID token does not belong to the access token (at_hash)');
+      return 'the ID token does not belong to the access token (at_hash)';
     }
-    if (typeof claims.sub !== 'string' || claims.sub.length === 0)
-      throw invalid('the ID token has no sub');
-    return toIdentity(claims);
+    if (typeof claims.sub !== 'string' || claims.sub.length === 0) return 'the ID token has no sub';
+    return null;
   }
 
   private async verifySignatureAndClaims(idToken: string): Promise<JWTPayload> {
     try {
-      const { payload } = await jwtVerify(idToken, this.keySet, {
+      const { payload } = await jwtVerify(idToken, this.keySet.resolve, {
         algorithms: ['RS256'],
         issuer: this.issuers,
         audience: this.clientId,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['iat', 'exp', 'sub'],
+        // Google's ID tokens live an hour; one issued long ago is not from this sign-in.
+        maxTokenAge: '2h',
       });
       return payload;
     } catch (error) {
+      if (error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired) {
+        throw invalid(`the ID token claim ${error.claim} is not acceptable (${error.reason})`);
+      }
       if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout)) {
         throw invalid(`the ID token failed verification (${error.code})`);
       }

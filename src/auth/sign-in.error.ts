@@ -3,6 +3,7 @@ export enum SignInErrorCode {
   InvalidState = 'INVALID_STATE',
   CodeRejected = 'CODE_REJECTED',
   InvalidIdToken = 'INVALID_ID_TOKEN',
+  DomainNotAllowed = 'DOMAIN_NOT_ALLOWED',
   ProviderError = 'PROVIDER_ERROR',
   UpstreamUnavailable = 'UPSTREAM_UNAVAILABLE',
 }
@@ -18,6 +19,10 @@ export const SIGN_IN_ERRORS: Record<SignInErrorCode, { status: number; title: st
   [SignInErrorCode.InvalidIdToken]: {
     status: 401,
     title: 'The identity Google returned could not be verified.',
+  },
+  [SignInErrorCode.DomainNotAllowed]: {
+    status: 403,
+    title: 'This Google account is not from a domain allowed to sign in here.',
   },
   [SignInErrorCode.ProviderError]: {
     status: 502,

@@ -43,7 +43,10 @@ export class SignInService {
   ) {
     const endpoints = googleEndpoints(config.google);
     this.passport.use(STRATEGY, createGoogleStrategy(config.google, endpoints, loginStates));
-    this.idTokens = new IdTokenVerifier(endpoints.jwks, endpoints.issuers, config.google.clientId);
+    this.idTokens = new IdTokenVerifier(endpoints.jwks, endpoints.issuers, config.google.clientId, {
+      timeoutMs: config.google.httpTimeoutMs,
+      allowedHostedDomain: config.google.allowedHostedDomain,
+    });
   }
 
   /** The URL of Google's consent page for a sign-in bound to this browser's binding value. */

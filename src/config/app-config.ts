@@ -24,6 +24,8 @@ export interface AppConfig {
     callbackUrl: string;
     /** Deadline of each HTTP call to Google. */
     httpTimeoutMs: number;
+    /** When set, only verified accounts whose ID token `hd` claim is this domain may sign in. */
+    allowedHostedDomain: string | null;
   };
   emulator: { accessTokenTtlSeconds: number };
   tokenKeyring: Keyring;
@@ -166,6 +168,7 @@ function resolveGoogle(
   const scopes = vars.GOOGLE_SCOPES.split(/\s+/);
   const callbackUrl = `${publicUrl}/auth/google/callback`;
   const httpTimeoutMs = vars.GOOGLE_HTTP_TIMEOUT_MS;
+  const allowedHostedDomain = vars.GOOGLE_ALLOWED_HOSTED_DOMAIN?.toLowerCase() ?? null;
   const hasId = vars.GOOGLE_CLIENT_ID !== undefined;
   const hasSecret = vars.GOOGLE_CLIENT_SECRET !== undefined;
   if (hasId !== hasSecret) {
@@ -189,10 +192,18 @@ function resolveGoogle(
       emulatorUrl: vars.GOOGLE_EMULATOR_URL,
       callbackUrl,
       httpTimeoutMs,
+      allowedHostedDomain,
     };
   }
   if (hasId || hasSecret)
-    return { mode: 'google', ...credentials, scopes, callbackUrl, httpTimeoutMs };
+    return {
+      mode: 'google',
+      ...credentials,
+      scopes,
+      callbackUrl,
+      httpTimeoutMs,
+      allowedHostedDomain,
+    };
   if (vars.GOOGLE_EMULATOR === 'off') {
     problems.push(
       'GOOGLE_CLIENT_ID must be set (with GOOGLE_CLIENT_SECRET) when GOOGLE_EMULATOR=off',
@@ -205,6 +216,7 @@ function resolveGoogle(
     emulatorUrl: `${publicUrl}${EMBEDDED_EMULATOR_PATH}`,
     callbackUrl,
     httpTimeoutMs,
+    allowedHostedDomain,
   };
 }
 

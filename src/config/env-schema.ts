@@ -65,6 +65,12 @@ export const environmentSchema = z.object({
       message: 'must be a space-separated scope list starting with openid',
     })
     .default('openid email profile'),
+  GOOGLE_ALLOWED_HOSTED_DOMAIN: optionalText.refine(
+    (value) => value === undefined || /^[a-z0-9.-]+\.[a-z]{2,}$/i.test(value),
+    {
+      message: 'must be a domain name such as example.com',
+    },
+  ),
   GOOGLE_EMULATOR: z
     .enum(['auto', 'off'], {
       error: 'must be auto (use the emulator when no Google credentials are set) or off',
