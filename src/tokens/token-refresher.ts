@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AppError, AppErrorCode } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -31,7 +31,7 @@ const MAX_POLL_MS = 250;
  * has written a new version. No transaction or connection is held while Google is called.
  */
 @Injectable()
-export class TokenRefresher {
+export class TokenRefresher implements OnApplicationShutdown {
   private readonly logger = new Logger(TokenRefresher.name);
   /** Names this instance in the lease column (varchar(64): long pod names are cut). */
   private readonly owner = `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -43,6 +43,11 @@ export class TokenRefresher {
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Lets refreshes under way finish (and write or give back their lease) before the app stops. */
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
 
   /** How long a caller may wait for another instance's refresh before it gives up: the documented bound. */
   get maxWaitMs(): number {

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestBrowser } from './support/browser.js';
+import { graphql } from './support/graphql.js';
+import { answerConsent, openConsentPage, parseConsentPage, signIn } from './support/sign-in.js';
+import { hashSessionId } from '../src/sessions/sessions.service.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+const ME = '{ me { email } }';
+
+describe('sessions and sign-in redirects', () => {
+  let database: TestDatabase;
+  let app: TestApp;
+  const cookieName = () => app.config.session.cookieName;
+  const meCode = async (browser: TestBrowser) =>
+    (await graphql(browser, app.url, ME)).errors?.[0].extensions?.code ?? 'OK';
+
+  /** Signs in, starting from /auth/google with the given query, and returns where the callback sends the browser. */
+  const landingAfterSignIn = async (query: string) => {
+    const browser = new TestBrowser();
+    const start = await browser.get(`${app.url}/auth/google${query}`);
+    const consent = parseConsentPage(await browser.get(start.location ?? ''));
+    const callback = await browser.get(await answerConsent(browser, consent, 'allow'));
+    assert.equal(callback.status, 303);
+    return callback.headers.get('location');
+  };
+
+  before(async () => {
+    database = await createTestDatabase('sqlite');
+    app = await startTestApp(database);
+  });
+
+  after(async () => {
+    await app?.stop();
+    await database?.drop();
+  });
+
+  it('issues a new session id at sign-in; the one the browser had before is dead', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, app.url);
+    const before = browser.cookie(cookieName());
+    await signIn(browser, app.url);
+    const afterSignIn = browser.cookie(cookieName());
+    assert.ok(before && afterSignIn && before !== afterSignIn);
+    const replay = new TestBrowser();
+    replay.setCookie(cookieName(), before);
+    assert.equal(await meCode(replay), 'UNAUTHENTICATED');
+    assert.equal(await meCode(browser), 'OK');
+  });
+
+  it('ends a session idle for longer than the idle timeout, and one past its absolute end', async () => {
+    const idle = new TestBrowser();
+    await signIn(idle, app.url);
+    const absolute = new TestBrowser();
+    await signIn(absolute, app.url);
+    const idleSince = new Date(Date.now() - (app.config.session.idleTimeoutSeconds + 60) * 1000);
+    const hash = (browser: TestBrowser) =>
+      Promise.resolve(hashSessionId(browser.cookie(cookieName()) ?? ''));
+    await database.query('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?', [
+      idleSince.toISOString().replace('T', ' ').replace('Z', ''),
+      await hash(idle),
+    ]);
+    await database.query(
+      "UPDATE sessions SET expires_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 second') WHERE id_hash = ?",
+      [await hash(absolute)],
+    );
+    assert.equal(await meCode(idle), 'UNAUTHENTICATED');
+    assert.equal(await meCode(absolute), 'UNAUTHENTICATED');
+    assert.equal(
+      (
+        await database.query('SELECT id_hash FROM sessions WHERE id_hash IN (?, ?)', [
+          await hash(idle),
+          await hash(absolute),
+        ])
+      ).length,
+      0,
+      'ended sessions are deleted',
+    );
+  });
+
+  it('lands only on same-origin paths after sign-in', async () => {
+    for (const hostile of [
+      'https://evil.example',
+      '//evil.example',
+      '/\\evil.example',
+      '%2F%2Fevil.example',
+      'javascript:alert(1)',
+      '/\r\nSet-Cookie: x=1',
+    ]) {
+      const landing = await landingAfterSignIn(`?returnTo=${encodeURIComponent(hostile)}`);
+      assert.equal(landing, '/', hostile);
+    }
+    assert.equal(
+      await landingAfterSignIn('?returnTo=%2Fplayground%3Fquery%3D1'),
+      '/playground?query=1',
+    );
+  });
+
+  it('builds the redirect URI from configuration, never from Host or X-Forwarded-* headers', async () => {
+    const start = await fetch(`${app.url}/auth/google`, {
+      redirect: 'manual',
+      headers: {
+        host: 'evil.example',
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-proto': 'https',
+      },
+    });
+    const location = new URL(start.headers.get('location') ?? '');
+    assert.equal(
+      location.searchParams.get('redirect_uri'),
+      `${app.config.publicUrl}/auth/google/callback`,
+    );
+    assert.equal(location.searchParams.get('code_challenge_method'), 'S256');
+    assert.match(location.searchParams.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
+    assert.ok(location.searchParams.get('nonce'));
+  });
+
+  it('a state used with another browser is refused', async () => {
+    const starter = new TestBrowser();
+    const callbackUrl = await answerConsent(
+      starter,
+      await openConsentPage(starter, app.url),
+      'allow',
+    );
+    const stranger = new TestBrowser();
+    const callback = await stranger.get(callbackUrl);
+    assert.equal(callback.status, 400);
+    assert.equal(stranger.cookie(cookieName()), undefined);
+  });
+});
