@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { TestBrowser } from './support/browser.js';
@@ -36,6 +37,12 @@ describe('a production start', () => {
       /redirect_uri=https%3A%2F%2Ftokens\.example\.com%2Fauth%2Fgoogle%2Fcallback/,
     );
     assert.match(start.headers.get('set-cookie') ?? '', /^__Host-tokenkeep_login=.*; Secure/);
+  });
+
+  it('does not suggest field names in errors', async () => {
+    const answer = await graphql(new TestBrowser(), app.url, '{ tokenStatu { state } }');
+    assert.match(answer.errors?.[0].message ?? '', /Cannot query field "tokenStatu"/);
+    assert.doesNotMatch(answer.errors?.[0].message ?? '', /Did you mean/);
   });
 
   it('keeps /metrics off without a METRICS_TOKEN', async () => {
@@ -83,5 +90,30 @@ describe('a production start with METRICS_TOKEN', () => {
     });
     assert.equal(right.status, 200);
     assert.match(await right.text(), /tokenkeep_tokens/);
+  });
+});
+
+describe('a production start without what production needs', () => {
+  it('exits with one line per missing setting, before touching the database', () => {
+    const result = spawnSync(process.execPath, ['dist/src/main.js'], {
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(result.status, 1);
+    const lines = result.stderr.trim().split('\n');
+    assert.deepEqual(
+      lines.map((line) => line.replace(/ must .*/, '')),
+      [
+        'Configuration error: GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET',
+        'Configuration error: PUBLIC_URL',
+        'Configuration error: TOKEN_ENCRYPTION_KEYS',
+        'Configuration error: SESSION_SECRET',
+      ],
+    );
   });
 });
