@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import {
-  startStandaloneEmulator,
-  type StandaloneEmulator,
-} from '../src/google-emulator/standalone.js';
+import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
 import { startAppProcess, type AppProcess } from './support/app-process.js';
 import { TestBrowser } from './support/browser.js';
+import { startTestEmulator } from './support/emulator-admin.js';
 import { graphql, graphqlData, PROFILE, REFRESH_TOKEN, VALIDATE_TOKEN } from './support/graphql.js';
 import {
   createTestDatabase,
@@ -32,13 +30,7 @@ describe('canary: no token in clear anywhere', () => {
 
   before(async () => {
     database = await createTestDatabase('postgres');
-    emulator = await startStandaloneEmulator({
-      host: '127.0.0.1',
-      port: 0,
-      publicUrl: 'http://127.0.0.1:0',
-      accessTokenTtlSeconds: 3600,
-      tokenMarker: MARKER,
-    });
+    emulator = await startTestEmulator(3600, MARKER);
     app = await startAppProcess({
       databaseUrl: database.url,
       emulatorUrl: emulator.url,

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { CodeChallengeMethod, OAuth2Client, type Credentials } from 'google-auth-library';
 import { Strategy as GoogleStrategy, type Profile } from 'passport-google-oauth20';
 import { startStandaloneEmulator } from '../src/google-emulator/standalone.js';
+import { startTestEmulator } from './support/emulator-admin.js';
 
 const CLIENT_ID = 'e2e-compat.apps.googleusercontent.com';
 const CLIENT_SECRET = 'GOCSPX-e2e-compat';
@@ -54,12 +55,7 @@ describe('google-auth-library 10.5 against the standalone emulator', () => {
   let emulator: Emulator;
   let client: OAuth2Client;
   before(async () => {
-    emulator = await startStandaloneEmulator({
-      host: '127.0.0.1',
-      port: 0,
-      publicUrl: 'http://127.0.0.1:0',
-      accessTokenTtlSeconds: 5,
-    });
+    emulator = await startTestEmulator(5);
     await registerClient(emulator.url);
     client = new OAuth2Client({
       clientId: CLIENT_ID,
@@ -176,12 +172,7 @@ class InspectableGoogleStrategy extends GoogleStrategy {
 describe('passport-google-oauth20 against the standalone emulator', () => {
   let emulator: Emulator;
   before(async () => {
-    emulator = await startStandaloneEmulator({
-      host: '127.0.0.1',
-      port: 0,
-      publicUrl: 'http://127.0.0.1:0',
-      accessTokenTtlSeconds: 3599,
-    });
+    emulator = await startTestEmulator(3599);
     await registerClient(emulator.url);
   });
   after(() => emulator.close());

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import {
-  startStandaloneEmulator,
-  type StandaloneEmulator,
-} from '../src/google-emulator/standalone.js';
+import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
 import { rotateKeys } from '../src/tokens/key-rotation.js';
 import { TestBrowser } from './support/browser.js';
+import { startTestEmulator } from './support/emulator-admin.js';
 import { graphql, PROFILE } from './support/graphql.js';
 import { signIn } from './support/sign-in.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -39,12 +37,7 @@ describe('encryption keys', () => {
 
   before(async () => {
     database = await createTestDatabase('postgres');
-    emulator = await startStandaloneEmulator({
-      host: '127.0.0.1',
-      port: 0,
-      publicUrl: 'http://127.0.0.1:0',
-      accessTokenTtlSeconds: 3600,
-    });
+    emulator = await startTestEmulator(3600);
     const first = await restart(`a:${keyA}`);
     await signIn(ada, first.url);
     await signIn(alan, first.url, ALAN);

@@ -3,15 +3,12 @@ import { syncBuiltinESMExports } from 'node:module';
 import os, { hostname } from 'node:os';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { parseKeyring } from '../src/config/keyring.js';
-import {
-  startStandaloneEmulator,
-  type StandaloneEmulator,
-} from '../src/google-emulator/standalone.js';
+import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
 import { TokenCipher } from '../src/tokens/token-cipher.js';
 import { associatedData } from '../src/tokens/token-store.service.js';
 import { startAppProcess, type AppProcess } from './support/app-process.js';
 import { TestBrowser } from './support/browser.js';
-import { emulatorStats, type EmulatorStats } from './support/emulator-admin.js';
+import { startTestEmulator, emulatorStats, type EmulatorStats } from './support/emulator-admin.js';
 import { graphql, graphqlData, REFRESH_TOKEN, TOKEN_STATUS } from './support/graphql.js';
 import { answerConsent, parseConsentPage, signIn } from './support/sign-in.js';
 import { startTestApp, TEST_KEYRING, type TestApp } from './support/test-app.js';
@@ -219,12 +216,7 @@ describe('token refresh across app processes on one PostgreSQL and one standalon
   before(
     async () => {
       database = await createTestDatabase('postgres');
-      emulator = await startStandaloneEmulator({
-        host: '127.0.0.1',
-        port: 0,
-        publicUrl: 'http://127.0.0.1:0',
-        accessTokenTtlSeconds: 3600,
-      });
+      emulator = await startTestEmulator(3600);
       admin = emulatorAdmin(emulator.url);
     },
     { timeout: 30_000 },

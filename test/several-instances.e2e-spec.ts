@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  startStandaloneEmulator,
-  type StandaloneEmulator,
-} from '../src/google-emulator/standalone.js';
+import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
 import { MIGRATIONS } from '../src/database/data-source-options.js';
 import { TestBrowser } from './support/browser.js';
+import { startTestEmulator } from './support/emulator-admin.js';
 import { graphql, graphqlData } from './support/graphql.js';
 import { answerConsent, parseConsentPage } from './support/sign-in.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -22,12 +20,7 @@ describe('two instances on one PostgreSQL sharing one standalone emulator', () =
 
   before(async () => {
     database = await createTestDatabase('postgres');
-    emulator = await startStandaloneEmulator({
-      host: '127.0.0.1',
-      port: 0,
-      publicUrl: 'http://127.0.0.1:0',
-      accessTokenTtlSeconds: 600,
-    });
+    emulator = await startTestEmulator(600);
     const env = { GOOGLE_EMULATOR_URL: emulator.url, PUBLIC_URL };
     [first, second] = await Promise.all([startTestApp(database, env), startTestApp(database, env)]);
   });

@@ -1,3 +1,8 @@
+import {
+  startStandaloneEmulator,
+  type StandaloneEmulator,
+} from '../../src/google-emulator/standalone.js';
+
 /** The emulator's admin API, over real HTTP. */
 export interface EmulatorStats {
   authorizationCodesIssued: number;
@@ -41,4 +46,18 @@ export async function advanceEmulatorClock(emulatorUrl: string, seconds: number)
     body: JSON.stringify({ advanceSeconds: seconds }),
   });
   if (!response.ok) throw new Error(`emulator clock answered ${response.status}`);
+}
+
+/** A standalone emulator on a free loopback port, for tests whose apps come and go or share it. */
+export function startTestEmulator(
+  accessTokenTtlSeconds: number,
+  tokenMarker?: string,
+): Promise<StandaloneEmulator> {
+  return startStandaloneEmulator({
+    host: '127.0.0.1',
+    port: 0,
+    publicUrl: 'http://127.0.0.1:0',
+    accessTokenTtlSeconds,
+    tokenMarker,
+  });
 }
