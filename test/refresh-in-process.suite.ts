@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ProactiveRefresher } from '../src/tokens/proactive-refresher.js';
 import { TestBrowser } from './support/browser.js';
 import { emulatorStats } from './support/emulator-admin.js';
 import { graphql, graphqlData, PROFILE, TOKEN_STATUS } from './support/graphql.js';
@@ -62,13 +63,35 @@ export function describeRefreshInProcess(kind: DatabaseKind): void {
       assert.match(metrics, /^process_resident_memory_bytes \d+$/m);
     });
 
+    it('the sweep refreshes a grant left unused for longer than GRANT_KEEPALIVE_DAYS, and only that', async () => {
+      const longAgo = new Date(Date.now() - 40 * 86_400_000);
+      const farAhead = new Date(Date.now() + 3_000_000);
+      const stamp = (date: Date) =>
+        kind === 'postgres' ? date : date.toISOString().replace('T', ' ').replace('Z', '');
+      await database.query(
+        kind === 'postgres'
+          ? 'UPDATE oauth_tokens SET updated_at = $1, expires_at = $2'
+          : 'UPDATE oauth_tokens SET updated_at = ?, expires_at = ?',
+        [stamp(longAgo), stamp(farAhead)],
+      );
+      const grants = (await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token;
+      const sweeper = app.app.get(ProactiveRefresher);
+      assert.deepEqual(await sweeper.sweep(), { due: 1, refreshed: 1, skipped: 0, failed: 0 });
+      assert.equal((await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token, grants + 1);
+      assert.deepEqual(
+        await sweeper.sweep(),
+        { due: 0, refreshed: 0, skipped: 0, failed: 0 },
+        'fresh now',
+      );
+    });
+
     it('tokenEvents lists what happened, newest first, and checks its limit', async () => {
       const { tokenEvents } = await graphqlData<{
         tokenEvents: { type: string; code: string | null }[];
       }>(browser, app.url, '{ tokenEvents(limit: 5) { type code detail createdAt } }');
       assert.deepEqual(
         tokenEvents.map((event) => event.type),
-        ['REFRESHED', 'ISSUED'],
+        ['REFRESHED', 'REFRESHED', 'ISSUED'],
       );
       for (const limit of [0, 101]) {
         const answer = await graphql(browser, app.url, `{ tokenEvents(limit: ${limit}) { type } }`);
