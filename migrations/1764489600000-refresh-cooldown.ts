@@ -11,7 +11,11 @@ export class RefreshCooldown1764489600000 implements MigrationInterface {
     const postgres = queryRunner.connection.driver.options.type === 'postgres';
     await queryRunner.addColumn(
       'oauth_tokens',
-      new TableColumn({ name: 'refresh_cooldown_until', type: postgres ? 'timestamptz' : 'datetime', isNullable: true }),
+      new TableColumn({
+        name: 'refresh_cooldown_until',
+        type: postgres ? 'timestamptz' : 'datetime',
+        isNullable: true,
+      }),
     );
     await queryRunner.createIndex(
       'oauth_tokens',

@@ -17,9 +17,18 @@ export class PendingRevocations1764576000000 implements MigrationInterface {
           { name: 'attempts', type: 'integer', default: 0 },
           { name: 'next_attempt_at', type: timestamp },
           { name: 'last_error', type: 'varchar', length: '64', isNullable: true },
-          { name: 'created_at', type: timestamp, default: postgres ? 'now()' : "(datetime('now'))" },
+          {
+            name: 'created_at',
+            type: timestamp,
+            default: postgres ? 'now()' : "(datetime('now'))",
+          },
         ],
-        indices: [new TableIndex({ name: 'ix_pending_revocations_next_attempt_at', columnNames: ['next_attempt_at'] })],
+        indices: [
+          new TableIndex({
+            name: 'ix_pending_revocations_next_attempt_at',
+            columnNames: ['next_attempt_at'],
+          }),
+        ],
       }),
     );
   }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoLogger } from 'nestjs-pino';
@@ -13,22 +12,10 @@ import { runMigrations } from './database/run-migrations.js';
 import { verifyKeyringAgainstDatabase } from './tokens/key-rotation.js';
 import { registerWithEmulator } from './google/emulator-registration.js';
 import { refuseForeignOrigins } from './graphql/origin-check.js';
+import { addSecurityHeaders } from './common/security-headers.js';
 import { googleEmulatorPlugin } from './google-emulator/google-emulator.plugin.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
-
-/** Pages load only this app's own scripts; inline styles are allowed for the plain pages and GraphiQL. */
-const CONTENT_SECURITY_POLICY = {
-  defaultSrc: ["'self'"],
-  scriptSrc: ["'self'"],
-  styleSrc: ["'self'", "'unsafe-inline'"],
-  imgSrc: ["'self'", 'data:', 'https:'],
-  fontSrc: ["'self'", 'data:'],
-  connectSrc: ["'self'"],
-  objectSrc: ["'none'"],
-  frameAncestors: ["'none'"],
-  formAction: ["'self'"],
-};
 
 /** A caller's `x-request-id` when it looks like one, so logs across services line up; else a new id. */
 function requestId(request: { headers: IncomingMessage['headers'] }): string {
@@ -65,9 +52,7 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
       reply.header('x-request-id', request.id);
     });
   await app.register(fastifyCookie);
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: { directives: CONTENT_SECURITY_POLICY },
-  });
+  addSecurityHeaders(app.getHttpAdapter().getInstance());
   refuseForeignOrigins(app.getHttpAdapter().getInstance(), config.publicUrl);
   if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);
   app.enableShutdownHooks();

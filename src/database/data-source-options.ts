@@ -10,6 +10,7 @@ import { UserEntity } from '../users/user.entity.js';
 import { InitialSchema1764403200000 } from '../../migrations/1764403200000-initial-schema.js';
 import { RefreshCooldown1764489600000 } from '../../migrations/1764489600000-refresh-cooldown.js';
 import { PendingRevocations1764576000000 } from '../../migrations/1764576000000-pending-revocations.js';
+import { DueTokenIndexes1764662400000 } from '../../migrations/1764662400000-due-token-indexes.js';
 import { PendingRevocationEntity } from '../tokens/pending-revocation.entity.js';
 
 export const ENTITIES = [
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   InitialSchema1764403200000,
   RefreshCooldown1764489600000,
   PendingRevocations1764576000000,
+  DueTokenIndexes1764662400000,
 ];
 
 /** TypeORM options for either database; schema changes only ever come from MIGRATIONS. */

@@ -23,6 +23,8 @@ export enum StoredTokenState {
  */
 @Entity('oauth_tokens')
 @Index('uq_oauth_tokens_user_provider', ['userId', 'provider'], { unique: true })
+@Index('ix_oauth_tokens_state_expires_at', ['state', 'expiresAt'])
+@Index('ix_oauth_tokens_state_updated_at', ['state', 'updatedAt'])
 export class OAuthTokenEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
@@ -54,7 +56,6 @@ export class OAuthTokenEntity {
   tokenType: string;
 
   /** Absolute expiry computed on our clock from `expires_in` at receipt; null when Google gave none. */
-  @Index('ix_oauth_tokens_expires_at')
   @Column({ name: 'expires_at', type: Date, nullable: true })
   expiresAt: Date | null;
 
@@ -87,7 +88,6 @@ export class OAuthTokenEntity {
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;
 
-  @Index('ix_oauth_tokens_updated_at')
   @UpdateDateColumn({ name: 'updated_at' })
   updatedAt: Date;
 }

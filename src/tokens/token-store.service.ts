@@ -31,7 +31,7 @@ export class TokenStore {
 
   /**
    * Users whose active token expires before `until` and is not cooling down, soonest first. The
-   * range scan on ix_oauth_tokens_expires_at makes the cost follow the number due, not the number stored.
+   * range scan on ix_oauth_tokens_state_expires_at makes the cost follow the number due, not the number stored.
    */
   async findExpiring(until: Date, now: Date, limit: number): Promise<string[]> {
     const rows = await this.expiringQuery(until, now, limit).getRawMany<{ userId: string }>();
@@ -52,7 +52,7 @@ export class TokenStore {
       .limit(limit);
   }
 
-  /** Users whose active grant has not been written since `before` (through ix_oauth_tokens_updated_at). */
+  /** Users whose active grant has not been written since `before` (through ix_oauth_tokens_state_updated_at). */
   async findIdle(before: Date, limit: number): Promise<string[]> {
     const rows = await this.tokens
       .createQueryBuilder('token')
