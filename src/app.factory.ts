@@ -23,6 +23,13 @@ function requestId(request: { headers: IncomingMessage['headers'] }): string {
   return typeof given === 'string' && /^[\w.-]{8,64}$/.test(given) ? given : randomUUID();
 }
 
+/** A hop count becomes the function Fastify applies to numbers: trust the first `hops` proxies. */
+function trustProxyOption(
+  trust: AppConfig['trustProxy'],
+): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
+
 export interface RunningApp {
   app: NestFastifyApplication;
   config: AppConfig;
@@ -41,7 +48,11 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
 
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, genReqId: requestId }),
+    new FastifyAdapter({
+      bodyLimit: BODY_LIMIT_BYTES,
+      genReqId: requestId,
+      trustProxy: trustProxyOption(config.trustProxy),
+    }),
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(PinoLogger));
@@ -56,8 +67,9 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   refuseForeignOrigins(app.getHttpAdapter().getInstance(), config.publicUrl);
   if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);
   app.enableShutdownHooks();
-  await app.listen({ port: config.port, host: config.host });
+  // Registered before listening, so the instance is never ready with a client the emulator does not know.
   if (config.google.mode === 'external-emulator') await registerWithEmulator(config.google);
+  await app.listen({ port: config.port, host: config.host });
   logger.info(describeGoogle(config));
 
   const address = app.getHttpServer().address();

@@ -200,3 +200,41 @@ describe('rate limits', () => {
     assert.deepEqual(statuses, [302, 302, 302, 302, 429, 429]);
   });
 });
+
+describe('rate limits behind a trusted proxy', () => {
+  let database: TestDatabase;
+  let app: TestApp;
+
+  before(async () => {
+    database = await createTestDatabase('sqlite');
+    app = await startTestApp(database, { RATE_LIMIT_SIGN_IN_PER_MINUTE: '2', TRUST_PROXY: '1' });
+  });
+
+  after(async () => {
+    await app?.stop();
+    await database?.drop();
+  });
+
+  it('counts each client address from X-Forwarded-For, not the proxy’s', async () => {
+    const signInFrom = async (client: string) =>
+      (
+        await fetch(`${app.url}/auth/google`, {
+          redirect: 'manual',
+          headers: { 'x-forwarded-for': client },
+        })
+      ).status;
+    assert.deepEqual(
+      [
+        await signInFrom('203.0.113.1'),
+        await signInFrom('203.0.113.1'),
+        await signInFrom('203.0.113.1'),
+      ],
+      [302, 302, 429],
+    );
+    assert.equal(
+      await signInFrom('203.0.113.2'),
+      302,
+      'another client behind the same proxy is not limited',
+    );
+  });
+});

@@ -12,6 +12,8 @@ export interface AppConfig {
   host: string;
   port: number;
   publicUrl: string;
+  /** Fastify's trustProxy: which X-Forwarded-For hops give the client address (rate limits, logs). */
+  trustProxy: boolean | number | string;
   dataDir: string;
   database: DatabaseConfig;
   google: {
@@ -113,6 +115,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
     host: vars.HOST,
     port: vars.PORT,
     publicUrl,
+    trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     dataDir: vars.DATA_DIR,
     database: parseDatabaseUrl(vars.DATABASE_URL ?? `sqlite:${vars.DATA_DIR}/tokenkeep.sqlite`),
     google,
@@ -260,4 +263,10 @@ function checkProductionSettings(
 export function parseDatabaseUrl(url: string): DatabaseConfig {
   if (url.startsWith('sqlite:')) return { type: 'sqlite', path: url.slice('sqlite:'.length) };
   return { type: 'postgres', url };
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

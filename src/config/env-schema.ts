@@ -48,6 +48,14 @@ export const environmentSchema = z.object({
   HOST: z.string().trim().min(1, 'must be a host name or address').default('127.0.0.1'),
   PORT: port(3000),
   PUBLIC_URL: httpUrl.optional(),
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .refine((value) => /^(false|true|\d{1,2}|[0-9a-fA-F:.,/ ]+)$/.test(value), {
+      message:
+        'must be false, true, a hop count such as 1, or comma-separated proxy addresses/CIDRs',
+    })
+    .default('false'),
   DATA_DIR: z.string().trim().min(1, 'must be a folder path').default('data'),
   DATABASE_URL: z
     .string()

