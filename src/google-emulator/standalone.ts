@@ -11,6 +11,8 @@ import { googleEmulatorPlugin } from './google-emulator.plugin.js';
 export interface StandaloneEmulator {
   /** The issuer and base URL, with the real port when port 0 was asked for. */
   url: string;
+  /** The port it listens on (differs from the URL's when EMULATOR_PUBLIC_URL names a proxy). */
+  port: number;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function startStandaloneEmulator(
   await app.ready();
   return {
     url,
+    port: (server.address() as AddressInfo).port,
     close: async () => {
       await app.close();
       server.closeAllConnections();

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  startStandaloneEmulator,
+  type StandaloneEmulator,
+} from '../src/google-emulator/standalone.js';
+import { TestBrowser } from './support/browser.js';
+import { signIn } from './support/sign-in.js';
+import { TamperingProvider, type IdTokenTamper } from './support/tampering-provider.js';
+import { freePort, startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+const now = () => Math.floor(Date.now() / 1000);
+
+const HOSTILE: [string, IdTokenTamper][] = [
+  [
+    'a wrong issuer',
+    (claims) => ({ claims: { ...claims, iss: 'https://evil.example' }, signing: 'proxy-key' }),
+  ],
+  [
+    'a wrong audience',
+    (claims) => ({ claims: { ...claims, aud: 'someone-else' }, signing: 'proxy-key' }),
+  ],
+  [
+    'an expired token',
+    (claims) => ({
+      claims: { ...claims, iat: now() - 7200, exp: now() - 3600 },
+      signing: 'proxy-key',
+    }),
+  ],
+  [
+    'a wrong nonce',
+    (claims) => ({ claims: { ...claims, nonce: 'not-ours' }, signing: 'proxy-key' }),
+  ],
+  ['a foreign signing key', (claims) => ({ claims, signing: 'foreign-key' })],
+  ['alg: none', (claims) => ({ claims, signing: 'none' })],
+];
+
+describe('sign-in with a provider that tampers with the ID token', () => {
+  let database: TestDatabase;
+  let emulator: StandaloneEmulator;
+  let provider: TamperingProvider;
+  let app: TestApp;
+  const rows = async () => ({
+    users: (await database.query('SELECT id FROM users')).length,
+    tokens: (await database.query('SELECT id FROM oauth_tokens')).length,
+  });
+
+  before(async () => {
+    database = await createTestDatabase('sqlite');
+    const providerPort = await freePort();
+    // The emulator names the proxy as its issuer; the app only ever talks to the proxy.
+    emulator = await startStandaloneEmulator({
+      host: '127.0.0.1',
+      port: 0,
+      publicUrl: `http://127.0.0.1:${providerPort}`,
+      accessTokenTtlSeconds: 3600,
+    });
+    provider = new TamperingProvider(providerPort, emulator.port);
+    await provider.start();
+    app = await startTestApp(database, { GOOGLE_EMULATOR_URL: emulator.url });
+  });
+
+  after(async () => {
+    await app?.stop();
+    await provider?.stop();
+    await emulator?.close();
+    await database?.drop();
+  });
+
+  for (const [name, tamper] of HOSTILE) {
+    it(`refuses ${name} and stores nothing`, async () => {
+      provider.tamper = tamper;
+      const { callback } = await signIn(new TestBrowser(), app.url);
+      assert.equal(callback.status, 401, callback.body.slice(0, 300));
+      assert.match(callback.body, /could not be verified/);
+      assert.deepEqual(await rows(), { users: 0, tokens: 0 });
+    });
+  }
+
+  it('accepts the same flow when the token is only re-signed (the harness itself is sound)', async () => {
+    provider.tamper = (claims) => ({ claims, signing: 'proxy-key' });
+    const { callback } = await signIn(new TestBrowser(), app.url);
+    assert.equal(callback.status, 303);
+    assert.deepEqual(await rows(), { users: 1, tokens: 1 });
+  });
+});
