@@ -1,35 +1,29 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TestBrowser } from './support/browser.js';
 import { graphql } from './support/graphql.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { withTestApp } from './support/test-app.js';
+
+/** What a production start needs, with a client id Google would never see here. */
+const PRODUCTION_ENV = {
+  NODE_ENV: 'production',
+  PUBLIC_URL: 'https://tokens.example.com',
+  GOOGLE_CLIENT_ID: 'prod-client.apps.googleusercontent.com',
+  GOOGLE_CLIENT_SECRET: randomBytes(16).toString('hex'),
+};
 
 describe('a production start', () => {
-  let database: TestDatabase;
-  let app: TestApp;
-
-  before(async () => {
-    database = await createTestDatabase('sqlite');
-    app = await startTestApp(database, {
-      NODE_ENV: 'production',
-      PUBLIC_URL: 'https://tokens.example.com',
-      GOOGLE_CLIENT_ID: 'prod-client.apps.googleusercontent.com',
-      GOOGLE_CLIENT_SECRET: randomBytes(16).toString('hex'),
-    });
-  });
-
-  after(async () => {
-    await app?.stop();
-    await database?.drop();
-  });
+  const suite = withTestApp('sqlite', PRODUCTION_ENV);
 
   it('mounts no emulator and sends sign-in to Google itself', async () => {
-    assert.equal(app.config.google.mode, 'google');
-    assert.equal((await fetch(`${app.url}/__google/.well-known/openid-configuration`)).status, 404);
-    const start = await new TestBrowser().get(`${app.url}/auth/google`);
+    assert.equal(suite.app.config.google.mode, 'google');
+    assert.equal(
+      (await fetch(`${suite.app.url}/__google/.well-known/openid-configuration`)).status,
+      404,
+    );
+    const start = await new TestBrowser().get(`${suite.app.url}/auth/google`);
     assert.equal(start.status, 302);
     assert.match(start.location ?? '', /^https:\/\/accounts\.google\.com\/o\/oauth2\/v2\/auth\?/);
     assert.match(
@@ -40,19 +34,23 @@ describe('a production start', () => {
   });
 
   it('does not suggest field names in errors', async () => {
-    const answer = await graphql(new TestBrowser(), app.url, '{ tokenStatu { state } }');
+    const answer = await graphql(new TestBrowser(), suite.app.url, '{ tokenStatu { state } }');
     assert.match(answer.errors?.[0].message ?? '', /Cannot query field "tokenStatu"/);
     assert.doesNotMatch(answer.errors?.[0].message ?? '', /Did you mean/);
   });
 
   it('keeps /metrics off without a METRICS_TOKEN', async () => {
-    assert.equal((await fetch(`${app.url}/metrics`)).status, 404);
+    assert.equal((await fetch(`${suite.app.url}/metrics`)).status, 404);
   });
 
   it('serves no playground and refuses introspection', async () => {
-    assert.equal((await fetch(`${app.url}/playground`)).status, 404);
-    assert.equal((await fetch(`${app.url}/playground/assets/graphiql.js`)).status, 404);
-    const answer = await graphql(new TestBrowser(), app.url, '{ __schema { types { name } } }');
+    assert.equal((await fetch(`${suite.app.url}/playground`)).status, 404);
+    assert.equal((await fetch(`${suite.app.url}/playground/assets/graphiql.js`)).status, 404);
+    const answer = await graphql(
+      new TestBrowser(),
+      suite.app.url,
+      '{ __schema { types { name } } }',
+    );
     assert.equal(answer.data, null);
     assert.match(answer.errors?.[0].message ?? '', /introspection/i);
   });
@@ -60,32 +58,15 @@ describe('a production start', () => {
 
 describe('a production start with METRICS_TOKEN', () => {
   const token = randomBytes(24).toString('base64url');
-  let database: TestDatabase;
-  let app: TestApp;
-
-  before(async () => {
-    database = await createTestDatabase('sqlite');
-    app = await startTestApp(database, {
-      NODE_ENV: 'production',
-      PUBLIC_URL: 'https://tokens.example.com',
-      GOOGLE_CLIENT_ID: 'prod-client.apps.googleusercontent.com',
-      GOOGLE_CLIENT_SECRET: randomBytes(16).toString('hex'),
-      METRICS_TOKEN: token,
-    });
-  });
-
-  after(async () => {
-    await app?.stop();
-    await database?.drop();
-  });
+  const suite = withTestApp('sqlite', { ...PRODUCTION_ENV, METRICS_TOKEN: token });
 
   it('serves /metrics only to the bearer of the token', async () => {
-    assert.equal((await fetch(`${app.url}/metrics`)).status, 401);
-    const wrong = await fetch(`${app.url}/metrics`, {
+    assert.equal((await fetch(`${suite.app.url}/metrics`)).status, 401);
+    const wrong = await fetch(`${suite.app.url}/metrics`, {
       headers: { authorization: `Bearer ${token}x` },
     });
     assert.equal(wrong.status, 401);
-    const right = await fetch(`${app.url}/metrics`, {
+    const right = await fetch(`${suite.app.url}/metrics`, {
       headers: { authorization: `Bearer ${token}` },
     });
     assert.equal(right.status, 200);

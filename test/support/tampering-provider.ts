@@ -81,9 +81,7 @@ export class TamperingProvider {
     return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: KID, typ: 'JWT' }).sign(key);
   }
 
-  private forward(
-    incoming: IncomingMessage,
-  ): Promise<{
+  private forward(incoming: IncomingMessage): Promise<{
     status: number;
     headers: Record<string, string | string[] | undefined>;
     body: string;

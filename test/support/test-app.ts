@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, type RunningApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/app-config.js';
-import type { TestDatabase } from './test-database.js';
+import { after, before } from 'node:test';
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from './test-database.js';
 
 export interface TestApp extends RunningApp {
   /** Base URL of the Google emulator the app uses. */
@@ -61,4 +62,24 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Gives a suite a database of its own and the app on it for all its tests: registers the `before`
+ * and `after` hooks; read `database` and `app` once `before` has run.
+ */
+export function withTestApp(
+  kind: DatabaseKind,
+  env: Record<string, string> = {},
+): { database: TestDatabase; app: TestApp } {
+  const suite = {} as { database: TestDatabase; app: TestApp };
+  before(async () => {
+    suite.database = await createTestDatabase(kind);
+    suite.app = await startTestApp(suite.database, env);
+  });
+  after(async () => {
+    await suite.app?.stop();
+    await suite.database?.drop();
+  });
+  return suite;
 }
