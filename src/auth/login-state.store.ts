@@ -42,17 +42,21 @@ export class LoginStateStore {
     _meta: unknown,
     done: StoreDone,
   ): void {
-    this.save(req, verifier).then((handle) => done(null, handle), done);
+    this.save(req, verifier)
+      .then((handle) => done(null, handle))
+      .catch((error: Error) => done(error));
   }
 
   // ...and verify() exactly three; the verifier handed back is sent as code_verifier.
   verify(req: SignInRequest, handle: string, done: VerifyDone): void {
-    this.consume(handle, req.browserBinding).then((consumed) => {
-      if (!consumed)
-        return done(null, false, { message: 'unknown, expired, replayed or foreign state' });
-      req.loginState = consumed;
-      done(null, consumed.codeVerifier);
-    }, done);
+    this.consume(handle, req.browserBinding)
+      .then((consumed) => {
+        if (!consumed)
+          return done(null, false, { message: 'unknown, expired, replayed or foreign state' });
+        req.loginState = consumed;
+        done(null, consumed.codeVerifier);
+      })
+      .catch((error: Error) => done(error));
   }
 
   /** Reads and deletes a state in one go; null unless this caller consumed a live, matching one. */

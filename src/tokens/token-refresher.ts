@@ -9,7 +9,9 @@ import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
 import { GoogleClient } from '../google/google.client.js';
 import { MetricsService, type RefreshTrigger } from '../metrics/metrics.service.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
-import { mergeRefreshResponse } from './token-merge.js';
+import { mergeRefreshResponse, type MergedTokens } from './token-merge.js';
+import type { TokenResponse } from './token-response.js';
+import { isDatabaseUnavailable } from '../database/database-errors.js';
 import { TokenStore } from './token-store.service.js';
 
 /** When a caller considers its token refreshed enough. */
@@ -23,6 +25,8 @@ export type RefreshNeed =
 
 const FIRST_POLL_MS = 20;
 const MAX_POLL_MS = 250;
+const SAVE_ATTEMPTS = 3;
+const SAVE_RETRY_MS = 200;
 
 /**
  * Refreshes each grant once however many callers ask at once. Callers in this process share one
@@ -81,10 +85,7 @@ export class TokenRefresher implements OnApplicationShutdown {
     if (row.refreshCooldownUntil !== null && row.refreshCooldownUntil > now) return 'skipped';
     if (!(await this.store.tryAcquireLease(row, this.owner, now, this.config.refresh.leaseMs)))
       return 'skipped';
-    const flight = this.refreshAsLeaseHolder(row, 'proactive').finally(() =>
-      this.inFlight.delete(userId),
-    );
-    this.inFlight.set(userId, flight);
+    const flight = this.track(userId, this.refreshAsLeaseHolder(row, 'proactive'));
     try {
       return (await flight).version > row.version ? 'refreshed' : 'failed';
     } catch {
@@ -95,9 +96,7 @@ export class TokenRefresher implements OnApplicationShutdown {
   private startFlight(userId: string, need: RefreshNeed): Promise<OAuthTokenEntity> {
     const running = this.inFlight.get(userId);
     if (running) return running;
-    const flight = this.coordinate(userId, need).finally(() => this.inFlight.delete(userId));
-    this.inFlight.set(userId, flight);
-    return flight;
+    return this.track(userId, this.coordinate(userId, need));
   }
 
   private async coordinate(userId: string, need: RefreshNeed): Promise<OAuthTokenEntity> {
@@ -140,6 +139,15 @@ export class TokenRefresher implements OnApplicationShutdown {
     }
   }
 
+  /** Registers a flight for its user; it leaves the map only if it is still the one registered. */
+  private track(userId: string, work: Promise<OAuthTokenEntity>): Promise<OAuthTokenEntity> {
+    const flight: Promise<OAuthTokenEntity> = work.finally(() => {
+      if (this.inFlight.get(userId) === flight) this.inFlight.delete(userId);
+    });
+    this.inFlight.set(userId, flight);
+    return flight;
+  }
+
   private async callGoogleAndStore(row: OAuthTokenEntity): Promise<OAuthTokenEntity> {
     let refreshToken: string | null;
     try {
@@ -153,22 +161,42 @@ export class TokenRefresher implements OnApplicationShutdown {
       throw reauthRequired(this.config, 'no refresh token is stored');
     }
     const receivedAt = new Date();
+    let response: TokenResponse;
     try {
-      const response = await this.google.refreshAccessToken(
+      response = await this.google.refreshAccessToken(
         refreshToken,
         Date.now() + this.config.refresh.deadlineMs,
       );
-      const merged = mergeRefreshResponse(
-        { refreshToken, scopes: row.scopes, tokenType: row.tokenType },
-        response,
-        receivedAt,
-      );
-      return (
-        (await this.store.saveRefresh(row, merged, receivedAt)) ??
-        (await this.activeRow(row.userId))
-      );
     } catch (error) {
       return this.afterFailedRefresh(row, error);
+    }
+    const merged = mergeRefreshResponse(
+      { refreshToken, scopes: row.scopes, tokenType: row.tokenType },
+      response,
+      receivedAt,
+    );
+    return (
+      (await this.saveWithRetries(row, merged, receivedAt)) ?? (await this.activeRow(row.userId))
+    );
+  }
+
+  /**
+   * Google has answered: its tokens (perhaps a rotated refresh token, the only copy) must reach
+   * the database, so a passing database failure is retried while the lease still protects us.
+   */
+  private async saveWithRetries(row: OAuthTokenEntity, merged: MergedTokens, receivedAt: Date) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.saveRefresh(row, merged, receivedAt);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) || attempt === SAVE_ATTEMPTS) {
+          this.logger.error(
+            `A refreshed token of user ${row.userId} could not be stored: ${(error as Error).message}`,
+          );
+          throw error;
+        }
+        await sleep(SAVE_RETRY_MS * attempt);
+      }
     }
   }
 
@@ -187,7 +215,10 @@ export class TokenRefresher implements OnApplicationShutdown {
       // Another writer stored a newer grant meanwhile: ours was just stale.
       if (current && current.version !== row.version && current.state === StoredTokenState.Active)
         return current;
-      await this.store.markReauthRequired(row, error.googleCode ?? 'invalid_grant');
+      if (!(await this.store.markReauthRequired(row, error.googleCode ?? 'invalid_grant'))) {
+        // A sign-in landed meanwhile: its grant is the one that counts now.
+        return this.activeRow(row.userId);
+      }
       throw reauthRequired(this.config, 'Google no longer accepts this grant');
     }
     if (error.kind === GoogleErrorKind.InvalidClient) {

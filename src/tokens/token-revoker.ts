@@ -19,6 +19,7 @@ const OUTBOX_INTERVAL_MS = 30_000;
 const FIRST_RETRY_MS = 30_000;
 const MAX_RETRY_MS = 3_600_000;
 const OUTBOX_BATCH = 50;
+const REVOKE_ATTEMPTS = 3;
 
 /**
  * Revokes a user's grant at Google and forgets the tokens. When Google cannot be reached the
@@ -56,29 +57,36 @@ export class TokenRevoker implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Returns true when Google confirmed at once, false when the revocation was queued for retry. */
   async revoke(userId: string): Promise<boolean> {
-    const row = await this.store.findByUser(userId);
-    if (!row || row.state === StoredTokenState.Revoked) return true;
+    // A sign-in or refresh landing while Google answers changes the row: then revoke what it wrote too.
+    for (let attempt = 1; ; attempt++) {
+      const row = await this.store.findByUser(userId);
+      if (!row || row.state === StoredTokenState.Revoked) return true;
+      const outcome = await this.revokeRow(row);
+      if (outcome !== 'row-changed') return outcome === 'confirmed';
+      if (attempt === REVOKE_ATTEMPTS)
+        throw new Error('the token row kept changing during revocation');
+    }
+  }
+
+  private async revokeRow(row: OAuthTokenEntity): Promise<'confirmed' | 'queued' | 'row-changed'> {
     const token = this.revocableToken(row);
     const failure = token === null ? null : await this.tryRevoke(token);
-    await this.dataSource.transaction(async (manager) => {
+    return this.dataSource.transaction(async (manager) => {
+      const detail = failure === null ? 'revoked at Google' : `queued for retry (${failure})`;
+      if (!(await this.store.forgetTokens(manager, row, detail))) return 'row-changed';
       if (token !== null && failure !== null) {
         const id = randomUUID();
         await manager.getRepository(PendingRevocationEntity).insert({
           id,
-          userId,
+          userId: row.userId,
           tokenCiphertext: this.cipher.encrypt(token, associatedData(id)),
           attempts: 1,
           nextAttemptAt: new Date(Date.now() + FIRST_RETRY_MS),
           lastError: failure,
         });
       }
-      await this.store.forgetTokens(
-        manager,
-        row,
-        failure === null ? 'revoked at Google' : `queued for retry (${failure})`,
-      );
+      return failure === null ? 'confirmed' : 'queued';
     });
-    return failure === null;
   }
 
   /** One pass over the queued revocations that are due; returns how many Google confirmed. */

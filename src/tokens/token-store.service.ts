@@ -9,6 +9,7 @@ import type { MergedTokens } from './token-merge.js';
 import { expiryFrom, type TokenResponse } from './token-response.js';
 
 const PROVIDER = 'google';
+const SIGN_IN_WRITE_ATTEMPTS = 5;
 
 /**
  * Reads and writes users' Google tokens, encrypting every secret on the way in. Every write of
@@ -84,8 +85,26 @@ export class TokenStore {
     response: TokenResponse,
     receivedAt: Date,
   ): Promise<void> {
+    // A refresh on another instance may write between our read and our write: the write only
+    // applies to the version read, so a rotated refresh token is never replaced by an older one.
+    for (let attempt = 1; ; attempt++) {
+      const existing = await manager
+        .getRepository(OAuthTokenEntity)
+        .findOneBy({ userId, provider: PROVIDER });
+      if (await this.writeSignIn(manager, userId, existing, response, receivedAt)) return;
+      if (attempt === SIGN_IN_WRITE_ATTEMPTS)
+        throw new Error('the token row kept changing during sign-in');
+    }
+  }
+
+  private async writeSignIn(
+    manager: EntityManager,
+    userId: string,
+    existing: OAuthTokenEntity | null,
+    response: TokenResponse,
+    receivedAt: Date,
+  ): Promise<boolean> {
     const rows = manager.getRepository(OAuthTokenEntity);
-    const existing = await rows.findOneBy({ userId, provider: PROVIDER });
     const id = existing?.id ?? randomUUID();
     const refreshToken =
       response.refreshToken ?? (existing ? this.readableRefreshToken(existing) : null);
@@ -101,7 +120,11 @@ export class TokenStore {
       lastErrorCode: null,
     };
     if (existing) {
-      await rows.update({ id }, { ...values, version: existing.version + 1 });
+      const { affected } = await rows.update(
+        { id, version: existing.version },
+        { ...values, version: existing.version + 1 },
+      );
+      if (affected !== 1) return false;
     } else {
       await rows.insert({ id, userId, provider: PROVIDER, ...values, version: 1 });
     }
@@ -113,6 +136,7 @@ export class TokenStore {
     await manager
       .getRepository(TokenEventEntity)
       .insert({ userId, type: TokenEventType.Issued, detail });
+    return true;
   }
 
   /**
@@ -198,8 +222,9 @@ export class TokenStore {
   }
 
   /** The grant is dead: no more calls to Google for it until the user signs in again. */
-  async markReauthRequired(row: OAuthTokenEntity, code: string): Promise<void> {
-    await this.tokens.update(
+  /** Returns false when the row changed since it was read (then nothing is written). */
+  async markReauthRequired(row: OAuthTokenEntity, code: string): Promise<boolean> {
+    const { affected } = await this.tokens.update(
       { id: row.id, version: row.version },
       {
         state: StoredTokenState.ReauthRequired,
@@ -209,13 +234,22 @@ export class TokenStore {
         refreshLeaseExpiresAt: null,
       },
     );
+    if (affected !== 1) return false;
     await this.recordEvent(row.userId, TokenEventType.ReauthRequired, code, null);
+    return true;
   }
 
-  /** Forgets both tokens of a revoked grant (the row stays, saying REVOKED) inside the caller's transaction. */
-  async forgetTokens(manager: EntityManager, row: OAuthTokenEntity, detail: string): Promise<void> {
-    await manager.getRepository(OAuthTokenEntity).update(
-      { id: row.id },
+  /**
+   * Forgets both tokens of a revoked grant (the row stays, saying REVOKED) inside the caller's
+   * transaction. Returns false when the row changed since it was read (a sign-in or refresh landed).
+   */
+  async forgetTokens(
+    manager: EntityManager,
+    row: OAuthTokenEntity,
+    detail: string,
+  ): Promise<boolean> {
+    const { affected } = await manager.getRepository(OAuthTokenEntity).update(
+      { id: row.id, version: row.version },
       {
         state: StoredTokenState.Revoked,
         accessTokenCiphertext: '',
@@ -227,9 +261,11 @@ export class TokenStore {
         version: row.version + 1,
       },
     );
+    if (affected !== 1) return false;
     await manager
       .getRepository(TokenEventEntity)
       .insert({ userId: row.userId, type: TokenEventType.Revoked, detail });
+    return true;
   }
 
   async recentEvents(userId: string, limit: number): Promise<TokenEventEntity[]> {
