@@ -13,6 +13,7 @@ import { verifyKeyringAgainstDatabase } from './tokens/key-rotation.js';
 import { registerWithEmulator } from './google/emulator-registration.js';
 import { refuseForeignOrigins } from './graphql/origin-check.js';
 import { addSecurityHeaders } from './common/security-headers.js';
+import { ConnectionDrainer } from './common/connection-drainer.js';
 import { googleEmulatorPlugin } from './google-emulator/google-emulator.plugin.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -64,6 +65,7 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
     });
   await app.register(fastifyCookie);
   addSecurityHeaders(app.getHttpAdapter().getInstance());
+  app.get(ConnectionDrainer).attach(app.getHttpAdapter().getInstance());
   refuseForeignOrigins(app.getHttpAdapter().getInstance(), config.publicUrl);
   if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);
   app.enableShutdownHooks();

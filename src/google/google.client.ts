@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, request } from 'undici';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -28,7 +28,7 @@ const FORM = 'application/x-www-form-urlencoded';
  * pooled keep-alive connections, a deadline on every call, and every failure classified.
  */
 @Injectable()
-export class GoogleClient implements OnModuleDestroy {
+export class GoogleClient implements OnApplicationShutdown {
   private readonly agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
   private readonly endpoints: GoogleEndpoints;
   private readonly timeoutMs: number;
@@ -38,7 +38,8 @@ export class GoogleClient implements OnModuleDestroy {
     this.timeoutMs = config.google.httpTimeoutMs;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server has closed: requests still finishing may need Google until then. */
+  async onApplicationShutdown(): Promise<void> {
     await this.agent.close();
   }
 

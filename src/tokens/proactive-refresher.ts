@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -27,7 +27,7 @@ const MAX_BATCHES_PER_SWEEP = 10;
  * at once: a token whose lease another instance holds is skipped, never waited for.
  */
 @Injectable()
-export class ProactiveRefresher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ProactiveRefresher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ProactiveRefresher.name);
   private readonly task: PeriodicTask;
 
@@ -48,7 +48,8 @@ export class ProactiveRefresher implements OnApplicationBootstrap, OnApplication
     if (this.config.proactiveRefresh.enabled) this.task.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the HTTP server and the database close, so a run under way can finish. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.task.stop();
   }
 

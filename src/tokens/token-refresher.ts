@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { AppError, AppErrorCode } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -35,7 +35,7 @@ const SAVE_RETRY_MS = 200;
  * has written a new version. No transaction or connection is held while Google is called.
  */
 @Injectable()
-export class TokenRefresher implements OnApplicationShutdown {
+export class TokenRefresher implements BeforeApplicationShutdown {
   private readonly logger = new Logger(TokenRefresher.name);
   /** Names this instance in the lease column (varchar(64): long pod names are cut). */
   private readonly owner = `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -48,8 +48,8 @@ export class TokenRefresher implements OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Lets refreshes under way finish (and write or give back their lease) before the app stops. */
-  async onApplicationShutdown(): Promise<void> {
+  /** Lets refreshes under way finish (and write or give back their lease) while the database is open. */
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.allSettled([...this.inFlight.values()]);
   }
 

@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, LessThanOrEqual, type Repository } from 'typeorm';
@@ -27,7 +27,7 @@ const REVOKE_ATTEMPTS = 3;
  * Google confirms; the user's stored tokens are forgotten at once either way.
  */
 @Injectable()
-export class TokenRevoker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TokenRevoker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(TokenRevoker.name);
   private readonly outbox: PeriodicTask;
 
@@ -51,7 +51,8 @@ export class TokenRevoker implements OnApplicationBootstrap, OnApplicationShutdo
     this.outbox.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the HTTP server and the database close, so a run under way can finish. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.outbox.stop();
   }
 

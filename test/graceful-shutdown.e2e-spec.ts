@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
+import { startAppProcess, type AppProcess } from './support/app-process.js';
+import { TestBrowser } from './support/browser.js';
+import { startTestEmulator } from './support/emulator-admin.js';
+import { graphql, PROFILE } from './support/graphql.js';
+import { answerConsent, parseConsentPage } from './support/sign-in.js';
+import {
+  createTestDatabase,
+  expireStoredTokens,
+  type TestDatabase,
+} from './support/test-database.js';
+
+const PUBLIC_URL = 'http://shutdown.test';
+
+describe('graceful shutdown', () => {
+  let database: TestDatabase;
+  let emulator: StandaloneEmulator;
+  let app: AppProcess;
+  const browser = new TestBrowser();
+
+  before(async () => {
+    database = await createTestDatabase('postgres');
+    emulator = await startTestEmulator(3600);
+    app = await startAppProcess({
+      databaseUrl: database.url,
+      emulatorUrl: emulator.url,
+      publicUrl: PUBLIC_URL,
+    });
+    const start = await browser.get(`${app.url}/auth/google`);
+    const consent = parseConsentPage(await browser.get(start.location ?? ''));
+    const callback = await browser.get(
+      (await answerConsent(browser, consent, 'allow')).replace(PUBLIC_URL, app.url),
+    );
+    assert.equal(callback.status, 303);
+  });
+
+  after(async () => {
+    await app?.stop();
+    await emulator?.close();
+    await database?.drop();
+  });
+
+  it('on SIGTERM, lets a request waiting on a refresh finish, stores the token and gives the lease back', async () => {
+    const [before] = await database.query<{ version: number }>('SELECT version FROM oauth_tokens');
+    await fetch(`${emulator.url}/__emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ endpoint: 'token', latencyMs: 1500 }),
+    });
+    await expireStoredTokens(database);
+    const inFlight = graphql<{ profile: { sub: string } }>(browser, app.url, PROFILE);
+
+    const leaseTakenBy = Date.now() + 5000;
+    while (
+      (
+        await database.query<{ owner: string | null }>(
+          'SELECT refresh_lease_owner AS owner FROM oauth_tokens',
+        )
+      )[0].owner === null
+    ) {
+      assert.ok(Date.now() < leaseTakenBy, 'the refresh took its lease');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const signalledAt = Date.now();
+    const exited = app.kill('SIGTERM');
+
+    const answer = await inFlight;
+    assert.equal(answer.errors, undefined, JSON.stringify(answer.errors));
+    assert.equal(answer.data?.profile.sub, '104892461539281739254');
+    const exit = await exited;
+    assert.ok(Date.now() - signalledAt < 10_000, 'keep-alive clients do not hold the shutdown up');
+    assert.equal(
+      exit.signal ?? exit.code,
+      exit.signal ? 'SIGTERM' : 0,
+      `exit ${JSON.stringify(exit)}: ${app.output().slice(-2000)}`,
+    );
+    const [row] = await database.query<{ version: number; owner: string | null; state: string }>(
+      'SELECT version, refresh_lease_owner AS owner, state FROM oauth_tokens',
+    );
+    assert.deepEqual(row, { version: before.version + 1, owner: null, state: 'ACTIVE' });
+  });
+});
