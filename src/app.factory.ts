@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { AppModule } from './app.module.js';
 import { EMBEDDED_EMULATOR_PATH, type AppConfig, type ConfigDraft } from './config/app-config.js';
 import { withDevelopmentSecrets } from './config/development-secrets.js';
-import { runMigrations } from './database/run-migrations.js';
+import { runMigrations, withDataSource } from './database/run-migrations.js';
 import { verifyKeyringAgainstDatabase } from './tokens/key-rotation.js';
 import { registerWithEmulator } from './google/emulator-registration.js';
 import { refuseForeignOrigins } from './graphql/origin-check.js';
@@ -43,9 +43,13 @@ export interface RunningApp {
 export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   const logger = pino({ level: draft.logLevel, base: { context: 'Tokenkeep' } });
   const config = withDevelopmentSecrets(draft, (line) => logger.warn(line));
-  const applied = await runMigrations(config.database);
+  // One connection before serving: migrate (under the advisory lock), then check the keyring fits the data.
+  const applied = await withDataSource(config.database, 1, async (dataSource) => {
+    const names = await runMigrations(dataSource);
+    await verifyKeyringAgainstDatabase(dataSource, config.tokenKeyring);
+    return names;
+  });
   if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);
-  await verifyKeyringAgainstDatabase(config);
 
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
 import { startAppProcess, type AppProcess } from './support/app-process.js';
 import { TestBrowser } from './support/browser.js';
-import { startTestEmulator } from './support/emulator-admin.js';
+import { clearFaults, injectFault, startTestEmulator } from './support/emulator-admin.js';
 import { graphql, graphqlData, PROFILE, REFRESH_TOKEN, VALIDATE_TOKEN } from './support/graphql.js';
 import {
   createTestDatabase,
@@ -20,13 +20,6 @@ describe('canary: no token in clear anywhere', () => {
   let emulator: StandaloneEmulator;
   let app: AppProcess;
   const browser = new TestBrowser();
-
-  const fault = (body: Record<string, unknown>) =>
-    fetch(`${emulator.url}/__emulator/faults`, {
-      method: body.clear ? 'DELETE' : 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: body.clear ? undefined : JSON.stringify(body),
-    });
 
   before(async () => {
     database = await createTestDatabase('postgres');
@@ -71,13 +64,13 @@ describe('canary: no token in clear anywhere', () => {
     await graphqlData(browser, app.url, REFRESH_TOKEN);
     await graphqlData(browser, app.url, VALIDATE_TOKEN);
 
-    await fault({ endpoint: 'token', status: 503, count: 10 });
+    await injectFault(emulator.url, { endpoint: 'token', status: 503, count: 10 });
     await expireStoredTokens(database);
     assert.equal(
       (await graphql(browser, app.url, PROFILE)).errors?.[0].extensions?.code,
       'UPSTREAM_UNAVAILABLE',
     );
-    await fault({ clear: true });
+    await clearFaults(emulator.url);
     assert.equal(
       (await graphqlData<{ revokeToken: boolean }>(browser, app.url, 'mutation { revokeToken }'))
         .revokeToken,

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { parseKeyring } from '../src/config/keyring.js';
-import { TokenCipher } from '../src/tokens/token-cipher.js';
-import { associatedData } from '../src/tokens/token-store.service.js';
 import { TestBrowser } from './support/browser.js';
+import { storedTokens } from './support/stored-tokens.js';
 import {
   advanceEmulatorClock,
   emulatorStats,
@@ -19,7 +17,7 @@ import {
   VALIDATE_TOKEN,
 } from './support/graphql.js';
 import { signIn } from './support/sign-in.js';
-import { startTestApp, TEST_KEYRING, type TestApp } from './support/test-app.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
 import {
   createTestDatabase,
   type DatabaseKind,
@@ -29,13 +27,6 @@ import {
 const ADA = '104892461539281739254';
 const ALAN = '117350929174625391823';
 
-interface TokenRow {
-  id: string;
-  user_id: string;
-  access_token_ciphertext: string;
-  refresh_token_ciphertext: string;
-  expires_at: string | Date;
-}
 interface Status {
   tokenStatus: {
     state: string;
@@ -43,30 +34,6 @@ interface Status {
     hasRefreshToken: boolean;
     expiresInSeconds: number | null;
     scopes: string[];
-  };
-}
-
-const cipher = new TokenCipher(parseKeyring(TEST_KEYRING));
-
-/** The tokens a user's row holds, decrypted with the test keyring. */
-async function storedTokens(database: TestDatabase, sub: string) {
-  const [row] = await database.query<TokenRow>(
-    'SELECT t.* FROM oauth_tokens t JOIN users u ON u.id = t.user_id WHERE u.google_sub = $1'.replace(
-      '$1',
-      database.kind === 'postgres' ? '$1' : '?',
-    ),
-    [sub],
-  );
-  return {
-    accessToken: cipher.decrypt(
-      row.access_token_ciphertext,
-      associatedData(row.id, 'access_token'),
-    ),
-    refreshToken: cipher.decrypt(
-      row.refresh_token_ciphertext,
-      associatedData(row.id, 'refresh_token'),
-    ),
-    expiresAt: new Date(row.expires_at),
   };
 }
 

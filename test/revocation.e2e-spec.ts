@@ -1,37 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { parseKeyring } from '../src/config/keyring.js';
-import { TokenCipher } from '../src/tokens/token-cipher.js';
 import { TokenRevoker } from '../src/tokens/token-revoker.js';
-import { associatedData } from '../src/tokens/token-store.service.js';
 import { TestBrowser } from './support/browser.js';
-import { emulatorStats, tokenInfo } from './support/emulator-admin.js';
+import { storedTokens, type TokenRow } from './support/stored-tokens.js';
+import { emulatorStats, injectFault, tokenInfo } from './support/emulator-admin.js';
 import { graphql, graphqlData, PROFILE, TOKEN_STATUS } from './support/graphql.js';
 import { signIn } from './support/sign-in.js';
-import { startTestApp, TEST_KEYRING, type TestApp } from './support/test-app.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
 import {
   createTestDatabase,
   type DatabaseKind,
   type TestDatabase,
 } from './support/test-database.js';
-
-interface TokenRow {
-  id: string;
-  access_token_ciphertext: string;
-  refresh_token_ciphertext: string | null;
-  state: string;
-}
-
-const cipher = new TokenCipher(parseKeyring(TEST_KEYRING));
-
-async function injectFault(emulatorUrl: string, fault: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${emulatorUrl}/__emulator/faults`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(fault),
-  });
-  assert.equal(response.status, 201);
-}
 
 for (const kind of ['sqlite', 'postgres'] as DatabaseKind[]) {
   describe(`revoking a grant on ${kind}`, () => {
@@ -39,20 +19,7 @@ for (const kind of ['sqlite', 'postgres'] as DatabaseKind[]) {
     let app: TestApp;
     const browser = new TestBrowser();
 
-    const storedTokens = async () => {
-      const [row] = await database.query<TokenRow>('SELECT * FROM oauth_tokens');
-      return {
-        row,
-        accessToken: cipher.decrypt(
-          row.access_token_ciphertext,
-          associatedData(row.id, 'access_token'),
-        ),
-        refreshToken: cipher.decrypt(
-          row.refresh_token_ciphertext!,
-          associatedData(row.id, 'refresh_token'),
-        ),
-      };
-    };
+    const adaTokens = () => storedTokens(database, '104892461539281739254');
 
     before(async () => {
       database = await createTestDatabase(kind);
@@ -66,7 +33,7 @@ for (const kind of ['sqlite', 'postgres'] as DatabaseKind[]) {
 
     it('revokeToken revokes at Google, forgets both tokens and says REVOKED; signing in restores', async () => {
       await signIn(browser, app.url);
-      const { accessToken } = await storedTokens();
+      const { accessToken } = await adaTokens();
       const revocations = (await emulatorStats(app.emulatorUrl)).revocations;
 
       const { revokeToken } = await graphqlData<{ revokeToken: boolean }>(
@@ -110,7 +77,7 @@ for (const kind of ['sqlite', 'postgres'] as DatabaseKind[]) {
     });
 
     it('when Google answers 5xx, forgets the tokens now and retries the revocation until Google confirms', async () => {
-      const { refreshToken } = await storedTokens();
+      const { refreshToken } = await adaTokens();
       await injectFault(app.emulatorUrl, { endpoint: 'revoke', status: 503, count: 3 });
       const { revokeToken } = await graphqlData<{ revokeToken: boolean }>(
         browser,

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { TestBrowser } from './support/browser.js';
 import { graphql } from './support/graphql.js';
 import { answerConsent, openConsentPage, parseConsentPage, signIn } from './support/sign-in.js';
-import { hashSessionId } from '../src/sessions/sessions.service.js';
+import { sha256 } from '../src/common/hash.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -56,7 +56,7 @@ describe('sessions and sign-in redirects', () => {
     await signIn(absolute, app.url);
     const idleSince = new Date(Date.now() - (app.config.session.idleTimeoutSeconds + 60) * 1000);
     const hash = (browser: TestBrowser) =>
-      Promise.resolve(hashSessionId(browser.cookie(cookieName()) ?? ''));
+      Promise.resolve(sha256(browser.cookie(cookieName()) ?? ''));
     await database.query('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?', [
       idleSince.toISOString().replace('T', ' ').replace('Z', ''),
       await hash(idle),

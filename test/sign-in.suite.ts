@@ -1,35 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { parseKeyring } from '../src/config/keyring.js';
-import { TokenCipher } from '../src/tokens/token-cipher.js';
-import { associatedData } from '../src/tokens/token-store.service.js';
 import { TestBrowser } from './support/browser.js';
+import { storedTokens, type TokenRow } from './support/stored-tokens.js';
 import { emulatorStats, tokenInfo } from './support/emulator-admin.js';
 import { answerConsent, openConsentPage, signIn } from './support/sign-in.js';
-import { startTestApp, TEST_KEYRING, type TestApp } from './support/test-app.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
 import {
   createTestDatabase,
   type DatabaseKind,
   type TestDatabase,
 } from './support/test-database.js';
 
-interface TokenRow {
-  id: string;
-  user_id: string;
-  access_token_ciphertext: string;
-  refresh_token_ciphertext: string | null;
-  key_id: string;
-  scopes: string;
-  expires_at: string | Date;
-  version: number;
-}
-
 /** Sign-in end to end over real HTTP: app, embedded emulator and a real database of the given kind. */
 export function describeSignIn(kind: DatabaseKind): void {
   describe(`sign-in with Google on ${kind}`, () => {
     let database: TestDatabase;
     let app: TestApp;
-    const cipher = new TokenCipher(parseKeyring(TEST_KEYRING));
     const tokenRows = () => database.query<TokenRow>('SELECT * FROM oauth_tokens');
     const userCount = async () => (await database.query('SELECT id FROM users')).length;
 
@@ -121,14 +107,7 @@ export function describeSignIn(kind: DatabaseKind): void {
         `expiry ${expiresInMs} ms from now`,
       );
 
-      const accessToken = cipher.decrypt(
-        row.access_token_ciphertext,
-        associatedData(row.id, 'access_token'),
-      );
-      const refreshToken = cipher.decrypt(
-        row.refresh_token_ciphertext!,
-        associatedData(row.id, 'refresh_token'),
-      );
+      const { accessToken, refreshToken } = await storedTokens(database, users[0].google_sub);
       assert.match(accessToken, /^ya29\./);
       assert.match(refreshToken, /^1\/\//);
       assert.equal(

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { IdTokenVerifier, sha256 } from './id-token.verifier.js';
+import { sha256 } from '../common/hash.js';
+import { IdTokenVerifier } from './id-token.verifier.js';
 import { SignInError, SignInErrorCode } from './sign-in.error.js';
 
 const ISSUER = 'https://accounts.google.com';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { GoogleKeySet } from './google-key-set.js';
+import { sha256 } from '../common/hash.js';
 import { SignInError, SignInErrorCode } from './sign-in.error.js';
 
 export interface VerifiedIdentity {
@@ -120,10 +121,6 @@ function toIdentity(claims: JWTPayload): VerifiedIdentity {
 
 function invalid(reason: string): SignInError {
   return new SignInError(SignInErrorCode.InvalidIdToken, reason);
-}
-
-export function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
 }
 
 function accessTokenHash(accessToken: string): string {

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, type Repository } from 'typeorm';
 import { TokenCipher } from '../tokens/token-cipher.js';
-import { sha256 } from './id-token.verifier.js';
+import { sha256 } from '../common/hash.js';
 import { LoginStateEntity } from './login-state.entity.js';
 import type { SignInRequest } from './passport-runner.js';
 

@@ -20,3 +20,8 @@ export class AppError extends Error {
     this.name = 'AppError';
   }
 }
+
+/** Google (or the database) failed in a way worth retrying; nothing was written. */
+export function upstreamUnavailable(message: string): AppError {
+  return new AppError(AppErrorCode.UpstreamUnavailable, message, { retryable: true });
+}

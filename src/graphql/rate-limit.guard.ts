@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../common/hash.js';
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
 import { ThrottlerGuard } from '@nestjs/throttler';
@@ -28,9 +28,7 @@ export function credentialTracker(cookieName: string) {
     const bearer = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1];
     const cookie = (req.cookies as Record<string, string | undefined> | undefined)?.[cookieName];
     const credential = bearer ?? cookie;
-    return credential
-      ? `session:${createHash('sha256').update(credential).digest('hex')}`
-      : `ip:${String(req.ip)}`;
+    return credential ? `session:${sha256(credential)}` : `ip:${String(req.ip)}`;
   };
 }
 

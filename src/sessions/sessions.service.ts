@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../common/hash.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, type EntityManager, type Repository } from 'typeorm';
@@ -29,7 +30,7 @@ export class SessionsService {
   ): Promise<string> {
     const rawId = randomBytes(32).toString('base64url');
     await manager.getRepository(SessionEntity).insert({
-      idHash: hashSessionId(rawId),
+      idHash: sha256(rawId),
       userId,
       expiresAt: new Date(now.getTime() + this.config.session.absoluteTimeoutSeconds * 1000),
       lastSeenAt: now,
@@ -40,7 +41,7 @@ export class SessionsService {
   /** The live session behind a cookie value, or null when unknown, idle too long or past its end. */
   async resolve(rawId: string | undefined, now = new Date()): Promise<ActiveSession | null> {
     if (!rawId || rawId.length > 128) return null;
-    const idHash = hashSessionId(rawId);
+    const idHash = sha256(rawId);
     const session = await this.sessions.findOneBy({ idHash });
     if (!session) return null;
     const idleSince = now.getTime() - session.lastSeenAt.getTime();
@@ -54,14 +55,10 @@ export class SessionsService {
   }
 
   async destroy(rawId: string | undefined): Promise<void> {
-    if (rawId) await this.sessions.delete({ idHash: hashSessionId(rawId) });
+    if (rawId) await this.sessions.delete({ idHash: sha256(rawId) });
   }
 
   async deleteExpired(now = new Date()): Promise<void> {
     await this.sessions.delete({ expiresAt: LessThan(now) });
   }
-}
-
-export function hashSessionId(rawId: string): string {
-  return createHash('sha256').update(rawId).digest('hex');
 }

@@ -1,6 +1,7 @@
-import { DataSource, Not, type EntityManager } from 'typeorm';
+import { Not, type DataSource, type EntityManager } from 'typeorm';
+import type { Keyring } from '../config/keyring.js';
 import type { AppConfig } from '../config/app-config.js';
-import { dataSourceOptions } from '../database/data-source-options.js';
+import { withDataSource } from '../database/run-migrations.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { PendingRevocationEntity } from './pending-revocation.entity.js';
 import { DecryptionError, TokenCipher } from './token-cipher.js';
@@ -16,50 +17,37 @@ export class KeyringMismatchError extends Error {
   }
 }
 
-/** Opens a short-lived connection to the configured database for a one-off job. */
-async function withDataSource<T>(
-  config: AppConfig,
-  work: (dataSource: DataSource) => Promise<T>,
-): Promise<T> {
-  const dataSource = new DataSource(dataSourceOptions(config.database, 2));
-  await dataSource.initialize();
-  try {
-    return await work(dataSource);
-  } finally {
-    await dataSource.destroy();
-  }
-}
-
 /**
  * Fails closed before the app serves anything: every key id the stored tokens use must be in the
  * keyring, and must decrypt a sample of them. Reads only; writes nothing.
  */
-export async function verifyKeyringAgainstDatabase(config: AppConfig): Promise<void> {
-  const cipher = new TokenCipher(config.tokenKeyring);
-  await withDataSource(config, async (dataSource) => {
-    const rows = dataSource.getRepository(OAuthTokenEntity);
-    const keyIds = await rows
-      .createQueryBuilder('token')
-      .select('DISTINCT token.keyId', 'keyId')
-      .where('token.state != :revoked', { revoked: StoredTokenState.Revoked })
-      .getRawMany<{ keyId: string }>();
-    for (const { keyId } of keyIds) {
-      if (!config.tokenKeyring.keys.has(keyId)) {
-        throw new KeyringMismatchError(
-          `Stored tokens are encrypted with key "${keyId}", which TOKEN_ENCRYPTION_KEYS does not contain; add it back (after the current key) or nothing can be decrypted`,
-        );
-      }
-      const sample = await rows.findOneByOrFail({ keyId, state: Not(StoredTokenState.Revoked) });
-      try {
-        cipher.decrypt(sample.accessTokenCiphertext, associatedData(sample.id, 'access_token'));
-      } catch (error) {
-        if (!(error instanceof DecryptionError)) throw error;
-        throw new KeyringMismatchError(
-          `Key "${keyId}" in TOKEN_ENCRYPTION_KEYS does not decrypt the tokens stored under that id: it is the wrong key`,
-        );
-      }
+export async function verifyKeyringAgainstDatabase(
+  dataSource: DataSource,
+  keyring: Keyring,
+): Promise<void> {
+  const cipher = new TokenCipher(keyring);
+  const rows = dataSource.getRepository(OAuthTokenEntity);
+  const keyIds = await rows
+    .createQueryBuilder('token')
+    .select('DISTINCT token.keyId', 'keyId')
+    .where('token.state != :revoked', { revoked: StoredTokenState.Revoked })
+    .getRawMany<{ keyId: string }>();
+  for (const { keyId } of keyIds) {
+    if (!keyring.keys.has(keyId)) {
+      throw new KeyringMismatchError(
+        `Stored tokens are encrypted with key "${keyId}", which TOKEN_ENCRYPTION_KEYS does not contain; add it back (after the current key) or nothing can be decrypted`,
+      );
     }
-  });
+    const sample = await rows.findOneByOrFail({ keyId, state: Not(StoredTokenState.Revoked) });
+    try {
+      cipher.decrypt(sample.accessTokenCiphertext, associatedData(sample.id, 'access_token'));
+    } catch (error) {
+      if (!(error instanceof DecryptionError)) throw error;
+      throw new KeyringMismatchError(
+        `Key "${keyId}" in TOKEN_ENCRYPTION_KEYS does not decrypt the tokens stored under that id: it is the wrong key`,
+      );
+    }
+  }
 }
 
 export interface RotationResult {
@@ -75,7 +63,7 @@ export interface RotationResult {
  */
 export async function rotateKeys(config: AppConfig): Promise<RotationResult> {
   const cipher = new TokenCipher(config.tokenKeyring);
-  return withDataSource(config, async (dataSource) => {
+  return withDataSource(config.database, 2, async (dataSource) => {
     if (await dataSource.showMigrations()) {
       throw new KeyringMismatchError(
         'The database has pending migrations: run `npm run migration:run` (or start the service) first',

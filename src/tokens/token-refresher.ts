@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { AppError, AppErrorCode } from '../common/app-error.js';
+import { AppError, AppErrorCode, upstreamUnavailable } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
@@ -237,7 +237,8 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     return stillValidOrUnavailable(row);
   }
 
-  private async activeRow(userId: string): Promise<OAuthTokenEntity> {
+  /** The user's token row if its grant is usable, else REAUTH_REQUIRED. */
+  async activeRow(userId: string): Promise<OAuthTokenEntity> {
     const row = await this.store.findByUser(userId);
     if (!row) throw reauthRequired(this.config, 'no Google token is stored for this user');
     if (row.state !== StoredTokenState.Active)
@@ -246,7 +247,8 @@ export class TokenRefresher implements BeforeApplicationShutdown {
   }
 }
 
-function meets(row: OAuthTokenEntity, need: RefreshNeed, nowMs: number): boolean {
+/** Whether a row already satisfies a caller's need, so no refresh is called for. */
+export function meets(row: OAuthTokenEntity, need: RefreshNeed, nowMs: number): boolean {
   if (need.kind === 'newer-than') return row.version > need.version;
   if (need.kind === 'written-since') return row.updatedAt > need.since;
   return row.expiresAt === null || row.expiresAt.getTime() - nowMs > need.leewayMs;
@@ -255,13 +257,7 @@ function meets(row: OAuthTokenEntity, need: RefreshNeed, nowMs: number): boolean
 /** During an outage the current token is still served while it lasts. */
 function stillValidOrUnavailable(row: OAuthTokenEntity): OAuthTokenEntity {
   if (row.expiresAt !== null && row.expiresAt.getTime() > Date.now()) return row;
-  throw new AppError(
-    AppErrorCode.UpstreamUnavailable,
-    'Google could not refresh the token; try again shortly',
-    {
-      retryable: true,
-    },
-  );
+  throw upstreamUnavailable('Google could not refresh the token; try again shortly');
 }
 
 export function reauthRequired(config: AppConfig, reason: string): AppError {

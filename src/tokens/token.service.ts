@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppError, AppErrorCode } from '../common/app-error.js';
+import { upstreamUnavailable } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
@@ -7,7 +7,7 @@ import { GoogleClient } from '../google/google.client.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import type { TokenEventEntity } from './token-event.entity.js';
-import { reauthRequired, TokenRefresher } from './token-refresher.js';
+import { meets, reauthRequired, TokenRefresher, type RefreshNeed } from './token-refresher.js';
 import { tokenStatusOf, type TokenStatus } from './token-status.js';
 import { TokenStore } from './token-store.service.js';
 import { toTokenValidation, type TokenValidation } from './token-validation.js';
@@ -30,30 +30,27 @@ export class TokenService {
 
   /** A usable access token, refreshed first when it expires within REFRESH_LEEWAY_SECONDS. */
   async getValidAccessToken(userId: string): Promise<string> {
-    let row = await this.usableRow(userId);
-    const leewayMs = this.config.refreshLeewaySeconds * 1000;
-    if (row.expiresAt !== null && row.expiresAt.getTime() - Date.now() <= leewayMs) {
+    let row = await this.refresher.activeRow(userId);
+    const need: RefreshNeed = {
+      kind: 'not-expiring',
+      leewayMs: this.config.refreshLeewaySeconds * 1000,
+    };
+    if (!meets(row, need, Date.now())) {
       this.metrics.requestRefreshWaits.inc();
-      row = await this.refresher.refresh(userId, { kind: 'not-expiring', leewayMs });
+      row = await this.refresher.refresh(userId, need);
     }
     return this.store.accessTokenOf(row);
   }
 
   /** Refreshes now, whatever the expiry (concurrent requests share one refresh), and returns the new status. */
   async refresh(userId: string): Promise<TokenStatus> {
-    const before = await this.usableRow(userId);
+    const before = await this.refresher.activeRow(userId);
     const after = await this.refresher.refresh(userId, {
       kind: 'newer-than',
       version: before.version,
     });
     if (after.version <= before.version) {
-      throw new AppError(
-        AppErrorCode.UpstreamUnavailable,
-        'Google could not refresh the token now; try again shortly',
-        {
-          retryable: true,
-        },
-      );
+      throw upstreamUnavailable('Google could not refresh the token now; try again shortly');
     }
     return tokenStatusOf(after);
   }
@@ -69,7 +66,7 @@ export class TokenService {
     } catch (error) {
       if (!isRefusedToken(error)) throw toAppError(error, this.logger);
     }
-    let row = await this.usableRow(userId);
+    let row = await this.refresher.activeRow(userId);
     if (this.store.accessTokenOf(row) === accessToken) {
       this.metrics.requestRefreshWaits.inc();
       row = await this.refresher.refresh(userId, { kind: 'newer-than', version: row.version });
@@ -108,13 +105,6 @@ export class TokenService {
     if (!row) throw reauthRequired(this.config, 'no Google token is stored for this user');
     return row;
   }
-
-  private async usableRow(userId: string): Promise<OAuthTokenEntity> {
-    const row = await this.existingRow(userId);
-    if (row.state !== StoredTokenState.Active)
-      throw reauthRequired(this.config, 'the Google grant needs a new sign-in');
-    return row;
-  }
 }
 
 function isRefusedToken(error: unknown): boolean {
@@ -124,14 +114,8 @@ function isRefusedToken(error: unknown): boolean {
 function toAppError(error: unknown, logger: Logger): unknown {
   if (!(error instanceof GoogleApiError)) return error;
   if (error.kind === GoogleErrorKind.Unavailable) {
-    return new AppError(
-      AppErrorCode.UpstreamUnavailable,
-      'Google did not answer in time; try again',
-      { retryable: true },
-    );
+    return upstreamUnavailable('Google did not answer in time; try again');
   }
   logger.warn(`Unexpected answer from Google: ${error.message}`);
-  return new AppError(AppErrorCode.UpstreamUnavailable, 'Google gave an answer we could not use', {
-    retryable: true,
-  });
+  return upstreamUnavailable('Google gave an answer we could not use');
 }

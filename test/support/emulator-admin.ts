@@ -61,3 +61,20 @@ export function startTestEmulator(
     tokenMarker,
   });
 }
+
+/** Injects one of the emulator's faults (see docs/emulator.md); `clearFaults` removes them all. */
+export async function injectFault(
+  emulatorUrl: string,
+  fault: Record<string, unknown>,
+): Promise<void> {
+  const response = await fetch(`${emulatorUrl}/__emulator/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(fault),
+  });
+  if (response.status !== 201) throw new Error(`emulator faults answered ${response.status}`);
+}
+
+export async function clearFaults(emulatorUrl: string): Promise<void> {
+  await fetch(`${emulatorUrl}/__emulator/faults`, { method: 'DELETE' });
+}
