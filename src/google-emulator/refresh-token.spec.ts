@@ -5,15 +5,13 @@ import {
   ALAN_SUB,
   OTHER_CLIENT,
   assertTokenError,
+  OPENID_EMAIL_PROFILE,
   buildEmulator,
   postForm,
   refresh,
   signIn,
   type TokenBody,
 } from './spec-harness.spec.js';
-
-const OPENID_EMAIL_PROFILE =
-  'https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile openid';
 
 describe('token endpoint: when a refresh token is issued', () => {
   let app: FastifyInstance;

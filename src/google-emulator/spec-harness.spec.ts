@@ -23,6 +23,9 @@ export const OTHER_CLIENT: EmulatorClient = {
 export const ADA_SUB = '104892461539281739254';
 export const ALAN_SUB = '117350929174625391823';
 export const FORM = 'application/x-www-form-urlencoded';
+/** The scope Google reports for `openid email profile`. */
+export const OPENID_EMAIL_PROFILE =
+  'https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile openid';
 
 export type Params = Record<string, string>;
 

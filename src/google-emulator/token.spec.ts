@@ -8,6 +8,7 @@ import {
   OTHER_CLIENT,
   REDIRECT_URI,
   assertTokenError,
+  OPENID_EMAIL_PROFILE,
   buildEmulator,
   exchangeCode,
   obtainCode,
@@ -17,9 +18,6 @@ import {
   signIn,
   type TokenBody,
 } from './spec-harness.spec.js';
-
-const OPENID_EMAIL_PROFILE =
-  'https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile openid';
 
 describe('token endpoint: authorization_code grant', () => {
   let app: FastifyInstance;
