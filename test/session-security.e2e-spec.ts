@@ -79,6 +79,21 @@ describe('sessions and sign-in redirects', () => {
     );
   });
 
+  it('deletes sessions past their end at the next sign-in, even if never presented again', async () => {
+    const abandoned = new TestBrowser();
+    await signIn(abandoned, app.url);
+    const hash = sha256(abandoned.cookie(cookieName()) ?? '');
+    await database.query(
+      "UPDATE sessions SET expires_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 second') WHERE id_hash = ?",
+      [hash],
+    );
+    await signIn(new TestBrowser(), app.url);
+    assert.equal(
+      (await database.query('SELECT id_hash FROM sessions WHERE id_hash = ?', [hash])).length,
+      0,
+    );
+  });
+
   it('lands only on same-origin paths after sign-in', async () => {
     for (const hostile of [
       'https://evil.example',

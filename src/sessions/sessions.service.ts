@@ -29,6 +29,8 @@ export class SessionsService {
     now = new Date(),
   ): Promise<string> {
     const rawId = randomBytes(32).toString('base64url');
+    // Sessions nobody presents again are never deleted on use: sweep the expired ones here.
+    await manager.getRepository(SessionEntity).delete({ expiresAt: LessThan(now) });
     await manager.getRepository(SessionEntity).insert({
       idHash: sha256(rawId),
       userId,
@@ -56,9 +58,5 @@ export class SessionsService {
 
   async destroy(rawId: string | undefined): Promise<void> {
     if (rawId) await this.sessions.delete({ idHash: sha256(rawId) });
-  }
-
-  async deleteExpired(now = new Date()): Promise<void> {
-    await this.sessions.delete({ expiresAt: LessThan(now) });
   }
 }
