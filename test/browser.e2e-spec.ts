@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -18,7 +17,7 @@ describe('the whole flow in a real browser', () => {
   let app: TestApp;
   let browser: Browser;
 
-  before(async () => {
+  beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     database = await createTestDatabase('sqlite');
     app = await startTestApp(database);
@@ -36,7 +35,7 @@ describe('the whole flow in a real browser', () => {
     });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await browser?.close();
     await app?.stop();
     await database?.drop();
@@ -51,8 +50,8 @@ describe('the whole flow in a real browser', () => {
     await shot(page, '02-consent');
     await page.click('button[value="allow"]');
     await page.waitForSelector('#token-status');
-    assert.match((await page.textContent('h1')) ?? '', /Signed in as Ada Lovelace/);
-    assert.match((await page.textContent('#token-status')) ?? '', /ACTIVE/);
+    expect((await page.textContent('h1')) ?? '').toMatch(/Signed in as Ada Lovelace/);
+    expect((await page.textContent('#token-status')) ?? '').toMatch(/ACTIVE/);
     await shot(page, '03-signed-in');
 
     await page.click('#operations a:text-is("profile")');
@@ -83,8 +82,8 @@ describe('the whole flow in a real browser', () => {
       page.waitForResponse((r) => r.url().includes('/auth/google/callback')),
       page.click('button[value="deny"]'),
     ]);
-    assert.equal(response.status(), 403);
-    assert.match((await page.textContent('body')) ?? '', /Sign-in was cancelled/);
+    expect(response.status()).toBe(403);
+    expect((await page.textContent('body')) ?? '').toMatch(/Sign-in was cancelled/);
     await shot(page, '07-denied');
   });
 });

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestBrowser } from './support/browser.js';
 import { graphql, graphqlData, REFRESH_TOKEN, TOKEN_STATUS } from './support/graphql.js';
 import { signIn } from './support/sign-in.js';
@@ -13,7 +12,7 @@ describe('PostgreSQL becoming unreachable during requests', () => {
   let app: TestApp;
   const browser = new TestBrowser();
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('postgres');
     const target = new URL(database.url);
     proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
@@ -25,7 +24,7 @@ describe('PostgreSQL becoming unreachable during requests', () => {
     await signIn(browser, app.url);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await app?.stop();
     await proxy?.stop();
     await database?.drop();
@@ -39,29 +38,28 @@ describe('PostgreSQL becoming unreachable during requests', () => {
     for (const query of [TOKEN_STATUS, REFRESH_TOKEN]) {
       const startedAt = Date.now();
       const answer = await graphql(browser, app.url, query);
-      assert.equal(
-        answer.errors?.[0].extensions?.code,
-        'UPSTREAM_UNAVAILABLE',
-        JSON.stringify(answer.errors),
-      );
-      assert.equal(answer.errors?.[0].extensions?.retryable, true);
-      assert.ok(Date.now() - startedAt < 10_000, 'the error comes within the connection timeout');
+      expect(answer.errors?.[0].extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+      expect(answer.errors?.[0].extensions?.retryable).toBe(true);
+      // the error comes within the connection timeout
+      expect(Date.now() - startedAt).toBeLessThan(10_000);
     }
     const ready = await fetch(`${app.url}/health/ready`);
-    assert.equal(ready.status, 503, 'readiness reports the outage');
+    // readiness reports the outage
+    expect(ready.status).toBe(503);
 
     await proxy.restore();
     const [afterOutage] = await database.query<{ version: number }>(
       'SELECT version FROM oauth_tokens',
     );
-    assert.equal(afterOutage.version, before.version, 'no partial write');
-    assert.equal((await database.query('SELECT id FROM token_events')).length, eventsBefore.length);
+    // no partial write
+    expect(afterOutage.version).toBe(before.version);
+    expect((await database.query('SELECT id FROM token_events')).length).toBe(eventsBefore.length);
     const { tokenStatus } = await graphqlData<{ tokenStatus: { state: string } }>(
       browser,
       app.url,
       TOKEN_STATUS,
     );
-    assert.equal(tokenStatus.state, 'ACTIVE');
-    assert.equal((await fetch(`${app.url}/health/ready`)).status, 200);
+    expect(tokenStatus.state).toBe('ACTIVE');
+    expect((await fetch(`${app.url}/health/ready`)).status).toBe(200);
   });
 });

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { TokenStore } from '../src/tokens/token-store.service.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -51,13 +50,13 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
     let database: TestDatabase;
     let app: TestApp;
 
-    before(async () => {
+    beforeAll(async () => {
       database = await createTestDatabase(kind);
       app = await startTestApp(database);
       await storeManyTokens(database);
     });
 
-    after(async () => {
+    afterAll(async () => {
       await app?.stop();
       await database?.drop();
     });
@@ -73,10 +72,8 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
         const plan = JSON.stringify(
           await dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, parameters),
         );
-        assert.match(
-          plan,
+        expect(plan).toMatch(
           /SEARCH \w+ USING INDEX ix_oauth_tokens_state_expires_at \(state=\? AND expires_at<\?\)/,
-          plan,
         );
         return;
       }
@@ -85,9 +82,10 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
       >(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, parameters);
       const nodes = flatten(plan[0].Plan);
       const scan = nodes.find((node) => node['Relation Name'] === 'oauth_tokens');
-      assert.equal(scan?.['Index Name'], 'ix_oauth_tokens_state_expires_at', JSON.stringify(plan));
-      assert.ok((scan?.['Actual Rows'] ?? 0) <= 100);
-      assert.equal(scan?.['Rows Removed by Filter'] ?? 0, 0, 'no dead grant read and thrown away');
+      expect(scan?.['Index Name']).toBe('ix_oauth_tokens_state_expires_at');
+      expect(scan?.['Actual Rows'] ?? 0).toBeLessThanOrEqual(100);
+      // no dead grant read and thrown away
+      expect(scan?.['Rows Removed by Filter'] ?? 0).toBe(0);
     });
 
     it('finds exactly the live tokens due within the window, soonest first', async () => {
@@ -96,8 +94,8 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
         .get(TokenStore)
         .findExpiring(new Date(now.getTime() + 60_000), now, 1000);
       // Live token n expires 2n seconds from insertion: about 30 are due within a minute.
-      assert.ok(due.length >= 28 && due.length <= 30, `${due.length} due`);
-      assert.equal(due[0], 'u-1');
+      expect(due.length >= 28 && due.length <= 30).toBeTruthy();
+      expect(due[0]).toBe('u-1');
     });
   });
 }

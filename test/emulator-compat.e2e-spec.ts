@@ -1,11 +1,9 @@
-// Google's own client library and passport-google-oauth20, unmodified, against the standalone
-// emulator over real HTTP on loopback.
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CodeChallengeMethod, OAuth2Client, type Credentials } from 'google-auth-library';
 import { Strategy as GoogleStrategy, type Profile } from 'passport-google-oauth20';
 import { startStandaloneEmulator } from '../src/google-emulator/standalone.js';
 import { startTestEmulator } from './support/emulator-admin.js';
+import { expectPresent } from './support/expect-present.js';
 
 const CLIENT_ID = 'e2e-compat.apps.googleusercontent.com';
 const CLIENT_SECRET = 'GOCSPX-e2e-compat';
@@ -23,25 +21,28 @@ async function registerClient(baseUrl: string): Promise<void> {
       redirect_uris: [REDIRECT_URI],
     }),
   });
-  assert.equal(response.status, 201, await response.text());
+  expect(response.status).toBe(201);
 }
 
 /** What a browser does: open the authorization URL, pick the checked account, press Allow. */
 async function consent(authorizationUrl: string): Promise<URL> {
   const page = await fetch(authorizationUrl);
-  assert.equal(page.status, 200);
+  expect(page.status).toBe(200);
   const html = await page.text();
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
   const requestId = /name="request_id" value="([^"]+)"/.exec(html)?.[1];
   const sub = /name="sub" value="([^"]+)" checked/.exec(html)?.[1];
-  assert.ok(action && requestId && sub, 'the consent form carries request_id and a checked sub');
+  // the consent form carries request_id and a checked sub
+  expectPresent(action);
+  expectPresent(requestId);
+  expectPresent(sub);
   const decision = await fetch(action, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ request_id: requestId, sub, decision: 'allow' }),
     redirect: 'manual',
   });
-  assert.equal(decision.status, 302);
+  expect(decision.status).toBe(302);
   return new URL(String(decision.headers.get('location')));
 }
 
@@ -54,7 +55,7 @@ async function stats(baseUrl: string): Promise<{ tokenGrants: Record<string, num
 describe('google-auth-library 10.5 against the standalone emulator', () => {
   let emulator: Emulator;
   let client: OAuth2Client;
-  before(async () => {
+  beforeAll(async () => {
     emulator = await startTestEmulator(5);
     await registerClient(emulator.url);
     client = new OAuth2Client({
@@ -72,17 +73,17 @@ describe('google-auth-library 10.5 against the standalone emulator', () => {
       issuers: [emulator.url],
     });
   });
-  after(() => emulator.close());
+  afterAll(() => emulator.close());
 
   it('binds the real port into the issuer', async () => {
-    assert.match(emulator.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    assert.doesNotMatch(emulator.url, /:0$/);
+    expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(emulator.url).not.toMatch(/:0$/);
     const discovery = (await (
       await fetch(`${emulator.url}/.well-known/openid-configuration`)
     ).json()) as {
       issuer: string;
     };
-    assert.equal(discovery.issuer, emulator.url);
+    expect(discovery.issuer).toBe(emulator.url);
   });
 
   it('signs in, refreshes, inspects, verifies and revokes like against Google', async () => {
@@ -96,42 +97,40 @@ describe('google-auth-library 10.5 against the standalone emulator', () => {
       state: 'e2e state/+',
     });
     const callback = await consent(authorizationUrl);
-    assert.equal(callback.searchParams.get('state'), 'e2e state/+');
-    assert.equal(callback.searchParams.get('iss'), emulator.url);
+    expect(callback.searchParams.get('state')).toBe('e2e state/+');
+    expect(callback.searchParams.get('iss')).toBe(emulator.url);
     const code = String(callback.searchParams.get('code'));
 
     const { tokens } = await client.getToken({ code, codeVerifier });
     client.setCredentials(tokens);
-    assert.match(String(tokens.access_token), /^ya29\./);
-    assert.match(String(tokens.refresh_token), /^1\/\/0/);
-    assert.ok(Number(tokens.expiry_date) > Date.now());
+    expect(String(tokens.access_token)).toMatch(/^ya29\./);
+    expect(String(tokens.refresh_token)).toMatch(/^1\/\/0/);
+    expect(Number(tokens.expiry_date)).toBeGreaterThan(Date.now());
 
     const ticket = await client.verifyIdToken({
       idToken: String(tokens.id_token),
       audience: CLIENT_ID,
     });
     const payload = ticket.getPayload();
-    assert.equal(payload?.email, 'ada@example.com');
-    assert.equal(payload?.iss, emulator.url);
-    assert.equal(payload?.aud, CLIENT_ID);
+    expect(payload?.email).toBe('ada@example.com');
+    expect(payload?.iss).toBe(emulator.url);
+    expect(payload?.aud).toBe(CLIENT_ID);
 
     const info = await client.getTokenInfo(String(tokens.access_token));
-    assert.equal(info.aud, CLIENT_ID);
-    assert.equal(info.email, 'ada@example.com');
-    assert.ok(info.scopes.includes('openid'));
-    assert.ok(info.scopes.includes('https://www.googleapis.com/auth/userinfo.email'));
+    expect(info.aud).toBe(CLIENT_ID);
+    expect(info.email).toBe('ada@example.com');
+    expect(info.scopes.includes('openid')).toBeTruthy();
+    expect(info.scopes.includes('https://www.googleapis.com/auth/userinfo.email')).toBeTruthy();
 
     const refreshed = await refreshAfterExpiry(client, tokens);
-    assert.notEqual(refreshed.access_token, tokens.access_token);
-    assert.equal(refreshed.refresh_token, tokens.refresh_token, 'no rotation');
-    assert.equal((await stats(emulator.url)).tokenGrants.refresh_token, 2);
+    expect(refreshed.access_token).not.toBe(tokens.access_token);
+    // no rotation
+    expect(refreshed.refresh_token).toBe(tokens.refresh_token);
+    expect((await stats(emulator.url)).tokenGrants.refresh_token).toBe(2);
 
     const revoked = await client.revokeToken(String(refreshed.access_token));
-    assert.equal(revoked.status, 200);
-    await assert.rejects(client.refreshAccessToken(), (error: Error) => {
-      assert.equal(error.message, 'invalid_grant');
-      return true;
-    });
+    expect(revoked.status).toBe(200);
+    await expect(client.refreshAccessToken()).rejects.toMatchObject({ message: 'invalid_grant' });
   });
 });
 
@@ -139,7 +138,7 @@ describe('google-auth-library 10.5 against the standalone emulator', () => {
 async function refreshAfterExpiry(client: OAuth2Client, tokens: Credentials): Promise<Credentials> {
   client.setCredentials({ ...tokens, expiry_date: Date.now() - 1000 });
   const { token } = await client.getAccessToken();
-  assert.ok(token && token !== tokens.access_token);
+  expect(token && token !== tokens.access_token).toBeTruthy();
   const { credentials } = await client.refreshAccessToken();
   return credentials;
 }
@@ -171,11 +170,11 @@ class InspectableGoogleStrategy extends GoogleStrategy {
 
 describe('passport-google-oauth20 against the standalone emulator', () => {
   let emulator: Emulator;
-  before(async () => {
+  beforeAll(async () => {
     emulator = await startTestEmulator(3599);
     await registerClient(emulator.url);
   });
-  after(() => emulator.close());
+  afterAll(() => emulator.close());
 
   it('exchanges the code on /oauth2/v4/token and reads the profile from v3 userinfo', async () => {
     const strategy = new InspectableGoogleStrategy(
@@ -200,11 +199,11 @@ describe('passport-google-oauth20 against the standalone emulator', () => {
     const { accessToken, params } = await strategy.exchangeCode(
       String(callback.searchParams.get('code')),
     );
-    assert.match(accessToken, /^ya29\./);
-    assert.equal(params.expires_in, 3599);
+    expect(accessToken).toMatch(/^ya29\./);
+    expect(params.expires_in).toBe(3599);
     const profile = await strategy.fetchProfile(accessToken);
-    assert.equal(profile.id, '117350929174625391823');
-    assert.equal(profile.displayName, 'Alan Turing');
-    assert.deepEqual(profile.emails, [{ value: 'alan@example.com', verified: true }]);
+    expect(profile.id).toBe('117350929174625391823');
+    expect(profile.displayName).toBe('Alan Turing');
+    expect(profile.emails).toEqual([{ value: 'alan@example.com', verified: true }]);
   });
 });

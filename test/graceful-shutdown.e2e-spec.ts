@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
 import { startAppProcess, type AppProcess } from './support/app-process.js';
 import { TestBrowser } from './support/browser.js';
@@ -20,7 +19,7 @@ describe('graceful shutdown', () => {
   let app: AppProcess;
   const browser = new TestBrowser();
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('postgres');
     emulator = await startTestEmulator(3600);
     app = await startAppProcess({
@@ -33,10 +32,10 @@ describe('graceful shutdown', () => {
     const callback = await browser.get(
       (await answerConsent(browser, consent, 'allow')).replace(PUBLIC_URL, app.url),
     );
-    assert.equal(callback.status, 303);
+    expect(callback.status).toBe(303);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await app?.stop();
     await emulator?.close();
     await database?.drop();
@@ -60,25 +59,23 @@ describe('graceful shutdown', () => {
         )
       )[0].owner === null
     ) {
-      assert.ok(Date.now() < leaseTakenBy, 'the refresh took its lease');
+      // the refresh took its lease
+      expect(Date.now()).toBeLessThan(leaseTakenBy);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const signalledAt = Date.now();
     const exited = app.kill('SIGTERM');
 
     const answer = await inFlight;
-    assert.equal(answer.errors, undefined, JSON.stringify(answer.errors));
-    assert.equal(answer.data?.profile.sub, '104892461539281739254');
+    expect(answer.errors).toBe(undefined);
+    expect(answer.data?.profile.sub).toBe('104892461539281739254');
     const exit = await exited;
-    assert.ok(Date.now() - signalledAt < 10_000, 'keep-alive clients do not hold the shutdown up');
-    assert.equal(
-      exit.signal ?? exit.code,
-      exit.signal ? 'SIGTERM' : 0,
-      `exit ${JSON.stringify(exit)}: ${app.output().slice(-2000)}`,
-    );
+    // keep-alive clients do not hold the shutdown up
+    expect(Date.now() - signalledAt).toBeLessThan(10_000);
+    expect(exit.signal ?? exit.code).toBe(exit.signal ? 'SIGTERM' : 0);
     const [row] = await database.query<{ version: number; owner: string | null; state: string }>(
       'SELECT version, refresh_lease_owner AS owner, state FROM oauth_tokens',
     );
-    assert.deepEqual(row, { version: before.version + 1, owner: null, state: 'ACTIVE' });
+    expect(row).toEqual({ version: before.version + 1, owner: null, state: 'ACTIVE' });
   });
 });

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestBrowser } from './support/browser.js';
 import { storedTokens } from './support/stored-tokens.js';
 import {
@@ -45,7 +44,7 @@ async function untilExpired(browser: TestBrowser, appUrl: string): Promise<void>
     if (tokenStatus.state === 'EXPIRED') return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  assert.fail('the token did not expire within 15 s');
+  throw new Error('the token did not expire within 15 s');
 }
 
 /** The GraphQL API over HTTP after a real sign-in, on a database of the given kind. */
@@ -56,14 +55,14 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
     const ada = new TestBrowser();
     const alan = new TestBrowser();
 
-    before(async () => {
+    beforeAll(async () => {
       database = await createTestDatabase(kind);
       app = await startTestApp(database, { EMULATOR_ACCESS_TOKEN_TTL_SECONDS: '600' });
       await signIn(ada, app.url, ADA);
       await signIn(alan, app.url, ALAN);
     });
 
-    after(async () => {
+    afterAll(async () => {
       await app?.stop();
       await database?.drop();
     });
@@ -71,11 +70,7 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
     it('refuses every operation without a session with UNAUTHENTICATED', async () => {
       const stranger = new TestBrowser();
       for (const query of ['{ me { id } }', PROFILE, TOKEN_STATUS, VALIDATE_TOKEN, REFRESH_TOKEN]) {
-        assert.equal(
-          (await graphqlErrorCode(stranger, app.url, query)).code,
-          'UNAUTHENTICATED',
-          query,
-        );
+        expect((await graphqlErrorCode(stranger, app.url, query)).code).toBe('UNAUTHENTICATED');
       }
     });
 
@@ -85,13 +80,13 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
         app.url,
         '{ me { id email name } }',
       );
-      assert.deepEqual(me, { ...me, email: 'ada@example.com', name: 'Ada Lovelace' });
+      expect(me).toEqual({ ...me, email: 'ada@example.com', name: 'Ada Lovelace' });
       const { profile } = await graphqlData<{ profile: Record<string, unknown> }>(
         ada,
         app.url,
         PROFILE,
       );
-      assert.deepEqual(profile, {
+      expect(profile).toEqual({
         sub: ADA,
         name: 'Ada Lovelace',
         email: 'ada@example.com',
@@ -107,14 +102,14 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
         app.url,
         VALIDATE_TOKEN,
       );
-      assert.equal(validateToken.valid, true);
-      assert.equal(validateToken.reason, null);
-      assert.equal(validateToken.audience, app.config.google.clientId);
-      assert.equal(validateToken.audienceMatches, true);
-      assert.equal(validateToken.email, 'ada@example.com');
-      assert.equal(validateToken.accessType, 'offline');
-      assert.ok((validateToken.expiresInSeconds as number) > 500);
-      assert.deepEqual([...(validateToken.scopes as string[])].sort(), [
+      expect(validateToken.valid).toBe(true);
+      expect(validateToken.reason).toBe(null);
+      expect(validateToken.audience).toBe(app.config.google.clientId);
+      expect(validateToken.audienceMatches).toBe(true);
+      expect(validateToken.email).toBe('ada@example.com');
+      expect(validateToken.accessType).toBe('offline');
+      expect(validateToken.expiresInSeconds as number).toBeGreaterThan(500);
+      expect([...(validateToken.scopes as string[])].sort()).toEqual([
         'https://www.googleapis.com/auth/userinfo.email',
         'https://www.googleapis.com/auth/userinfo.profile',
         'openid',
@@ -134,23 +129,22 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
         app.url,
         REFRESH_TOKEN,
       );
-      assert.deepEqual(first.refreshToken, {
+      expect(first.refreshToken).toEqual({
         ...first.refreshToken,
         state: 'ACTIVE',
         refreshCount: 1,
       });
-      assert.deepEqual(second.refreshToken, {
+      expect(second.refreshToken).toEqual({
         ...second.refreshToken,
         state: 'ACTIVE',
         refreshCount: 2,
       });
-      assert.equal(
-        (await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token,
+      expect((await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token).toBe(
         grantsBefore + 2,
       );
       const afterRefresh = await storedTokens(database, ADA);
-      assert.notEqual(afterRefresh.accessToken, before.accessToken);
-      assert.equal(afterRefresh.refreshToken, before.refreshToken);
+      expect(afterRefresh.accessToken).not.toBe(before.accessToken);
+      expect(afterRefresh.refreshToken).toBe(before.refreshToken);
     });
 
     it('a second user sees and refreshes only their own token', async () => {
@@ -158,30 +152,27 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
       await graphqlData(alan, app.url, REFRESH_TOKEN);
       const alanAfter = await graphqlData<Status>(alan, app.url, TOKEN_STATUS);
       const adaNow = await graphqlData<Status>(ada, app.url, TOKEN_STATUS);
-      assert.equal(alanAfter.tokenStatus.refreshCount, alanBefore.tokenStatus.refreshCount + 1);
-      assert.equal(
-        adaNow.tokenStatus.refreshCount,
-        2,
-        "Ada's count moved only with Ada's refreshes",
-      );
+      expect(alanAfter.tokenStatus.refreshCount).toBe(alanBefore.tokenStatus.refreshCount + 1);
+      // Ada's count moved only with Ada's refreshes
+      expect(adaNow.tokenStatus.refreshCount).toBe(2);
       const { profile } = await graphqlData<{ profile: { sub: string } }>(alan, app.url, PROFILE);
-      assert.equal(profile.sub, ALAN);
+      expect(profile.sub).toBe(ALAN);
     });
 
     it('an API token from /auth/api-token works as a bearer session without cookies', async () => {
       const page = await ada.postForm(`${app.url}/auth/api-token`, {});
-      assert.equal(page.status, 201);
+      expect(page.status).toBe(201);
       const token = /<code id="api-token">([^<]+)<\/code>/.exec(page.body)?.[1];
-      assert.ok(token);
+      expect(token).toBeTruthy();
       const { me } = await graphqlData<{ me: { email: string } }>(
         new TestBrowser(),
         app.url,
         '{ me { email } }',
         token,
       );
-      assert.equal(me.email, 'ada@example.com');
+      expect(me.email).toBe('ada@example.com');
       const forged = await graphql(new TestBrowser(), app.url, '{ me { email } }', `${token}x`);
-      assert.equal(forged.errors?.[0].extensions?.code, 'UNAUTHENTICATED');
+      expect(forged.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     });
 
     it('a token Google refuses before its stored expiry is refreshed once and the call retried once', async () => {
@@ -189,22 +180,21 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
       await advanceEmulatorClock(app.emulatorUrl, 3600);
       const stats = await emulatorStats(app.emulatorUrl);
       const { profile } = await graphqlData<{ profile: { sub: string } }>(ada, app.url, PROFILE);
-      assert.equal(profile.sub, ADA);
+      expect(profile.sub).toBe(ADA);
       const after = await emulatorStats(app.emulatorUrl);
-      assert.equal(after.tokenGrants.refresh_token, stats.tokenGrants.refresh_token + 1);
-      assert.equal(after.userinfo, stats.userinfo + 2, 'the refused call and its one retry');
-      assert.notEqual((await storedTokens(database, ADA)).accessToken, before.accessToken);
+      expect(after.tokenGrants.refresh_token).toBe(stats.tokenGrants.refresh_token + 1);
+      // the refused call and its one retry
+      expect(after.userinfo).toBe(stats.userinfo + 2);
+      expect((await storedTokens(database, ADA)).accessToken).not.toBe(before.accessToken);
     });
 
     it('no response carried a Google token', async () => {
       for (const sub of [ADA, ALAN]) {
         const { accessToken, refreshToken } = await storedTokens(database, sub);
         for (const seen of [...ada.seen, ...alan.seen]) {
-          assert.ok(!seen.includes(accessToken) && !seen.includes(refreshToken));
-          assert.ok(
-            !seen.includes('ya29.') && !seen.includes('"1//'),
-            'nothing shaped like a Google token',
-          );
+          expect(!seen.includes(accessToken) && !seen.includes(refreshToken)).toBeTruthy();
+          // nothing shaped like a Google token
+          expect(!seen.includes('ya29.') && !seen.includes('"1//')).toBeTruthy();
         }
       }
     });
@@ -215,7 +205,7 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
     let app: TestApp;
     const ada = new TestBrowser();
 
-    before(async () => {
+    beforeAll(async () => {
       database = await createTestDatabase(kind);
       app = await startTestApp(database, {
         EMULATOR_ACCESS_TOKEN_TTL_SECONDS: '1',
@@ -224,7 +214,7 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
       await signIn(ada, app.url, ADA);
     });
 
-    after(async () => {
+    afterAll(async () => {
       await app?.stop();
       await database?.drop();
     });
@@ -234,15 +224,15 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
       await untilExpired(ada, app.url);
       const grantsBefore = (await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token;
       const { profile } = await graphqlData<{ profile: { sub: string } }>(ada, app.url, PROFILE);
-      assert.equal(profile.sub, ADA);
-      assert.equal(
-        (await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token,
+      expect(profile.sub).toBe(ADA);
+      expect((await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token).toBe(
         grantsBefore + 1,
       );
       const after = await storedTokens(database, ADA);
-      assert.ok(after.expiresAt > before.expiresAt, 'the expiry moved forward');
-      assert.notEqual(after.accessToken, before.accessToken);
-      assert.equal(after.refreshToken, before.refreshToken);
+      // the expiry moved forward
+      expect(after.expiresAt.getTime()).toBeGreaterThan(before.expiresAt.getTime());
+      expect(after.accessToken).not.toBe(before.accessToken);
+      expect(after.refreshToken).toBe(before.refreshToken);
     });
 
     it('a grant revoked at Google ends in REAUTH_REQUIRED, stops calling Google, and a new sign-in restores it', async () => {
@@ -250,35 +240,34 @@ export function describeGraphqlApi(kind: DatabaseKind): void {
       const validation = await graphqlData<{
         validateToken: { valid: boolean; reason: string | null };
       }>(ada, app.url, VALIDATE_TOKEN);
-      assert.equal(validation.validateToken.valid, false);
-      assert.ok(validation.validateToken.reason);
+      expect(validation.validateToken.valid).toBe(false);
+      expect(validation.validateToken.reason).toBeTruthy();
 
       await untilExpired(ada, app.url);
       const failure = await graphqlErrorCode(ada, app.url, PROFILE);
-      assert.equal(failure.code, 'REAUTH_REQUIRED');
-      assert.equal(failure.extensions.loginUrl, `${app.config.publicUrl}/auth/google`);
+      expect(failure.code).toBe('REAUTH_REQUIRED');
+      expect(failure.extensions.loginUrl).toBe(`${app.config.publicUrl}/auth/google`);
       const { tokenStatus } = await graphqlData<Status>(ada, app.url, TOKEN_STATUS);
-      assert.equal(tokenStatus.state, 'REAUTH_REQUIRED');
+      expect(tokenStatus.state).toBe('REAUTH_REQUIRED');
 
       const grantsAfterDeath = (await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token;
       for (const query of [PROFILE, REFRESH_TOKEN, PROFILE]) {
-        assert.equal((await graphqlErrorCode(ada, app.url, query)).code, 'REAUTH_REQUIRED');
+        expect((await graphqlErrorCode(ada, app.url, query)).code).toBe('REAUTH_REQUIRED');
       }
-      assert.equal(
-        (await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token,
+      // no call reached Google
+      expect((await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token).toBe(
         grantsAfterDeath,
-        'no call reached Google',
       );
       const events = await database.query<{ type: string; code: string }>(
         "SELECT type, code FROM token_events WHERE type = 'REAUTH_REQUIRED'",
       );
-      assert.deepEqual(events, [{ type: 'REAUTH_REQUIRED', code: 'invalid_grant' }]);
+      expect(events).toEqual([{ type: 'REAUTH_REQUIRED', code: 'invalid_grant' }]);
 
       await signIn(ada, app.url, ADA);
       const restored = await graphqlData<Status>(ada, app.url, TOKEN_STATUS);
-      assert.equal(restored.tokenStatus.state, 'ACTIVE');
+      expect(restored.tokenStatus.state).toBe('ACTIVE');
       const { profile } = await graphqlData<{ profile: { sub: string } }>(ada, app.url, PROFILE);
-      assert.equal(profile.sub, ADA);
+      expect(profile.sub).toBe(ADA);
     });
   });
 }

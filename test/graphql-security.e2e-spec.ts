@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestBrowser } from './support/browser.js';
 import { graphql, graphqlData, TOKEN_STATUS } from './support/graphql.js';
 import { signIn } from './support/sign-in.js';
@@ -25,14 +24,14 @@ describe('GraphQL request hardening', () => {
       headers: { cookie, ...(init.headers as Record<string, string>) },
     });
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('sqlite');
     app = await startTestApp(database);
     await signIn(browser, app.url);
     cookie = `${app.config.session.cookieName}=${browser.cookie(app.config.session.cookieName)}`;
   });
 
-  after(async () => {
+  afterAll(async () => {
     await app?.stop();
     await database?.drop();
   });
@@ -49,27 +48,24 @@ describe('GraphQL request hardening', () => {
           headers: { 'content-type': contentType },
           body,
         });
-        assert.ok(
-          response.status >= 400 && response.status < 500,
-          `${contentType}: ${response.status}`,
-        );
+        expect(response.status >= 400 && response.status < 500).toBeTruthy();
       }
-      assert.equal(await refreshCount(), before);
+      expect(await refreshCount()).toBe(before);
     });
 
     it('refuses a GET without a preflight header, and any mutation over GET', async () => {
       const query = encodeURIComponent(TOKEN_STATUS);
-      assert.equal((await send(`/graphql?query=${query}`)).status, 400);
+      expect((await send(`/graphql?query=${query}`)).status).toBe(400);
       const withHeader = await send(`/graphql?query=${query}`, {
         headers: { 'x-requested-with': 'test' },
       });
-      assert.equal(withHeader.status, 200);
+      expect(withHeader.status).toBe(200);
       const before = await refreshCount();
       const mutation = await send(`/graphql?query=${encodeURIComponent(REFRESH)}`, {
         headers: { 'x-requested-with': 'test' },
       });
-      assert.equal(mutation.status, 405);
-      assert.equal(await refreshCount(), before);
+      expect(mutation.status).toBe(405);
+      expect(await refreshCount()).toBe(before);
     });
 
     it('refuses a request from another origin, and accepts our own', async () => {
@@ -81,13 +77,12 @@ describe('GraphQL request hardening', () => {
           body,
         });
       const foreign = await post('https://evil.example');
-      assert.equal(foreign.status, 403);
-      assert.equal(
+      expect(foreign.status).toBe(403);
+      expect(
         ((await foreign.json()) as { errors: { extensions: { code: string } }[] }).errors[0]
           .extensions.code,
-        'FORBIDDEN',
-      );
-      assert.equal((await post(new URL(app.config.publicUrl).origin)).status, 200);
+      ).toBe('FORBIDDEN');
+      expect((await post(new URL(app.config.publicUrl).origin)).status).toBe(200);
     });
   });
 
@@ -99,8 +94,9 @@ describe('GraphQL request hardening', () => {
         (_, i) => `r${i}: refreshToken { refreshCount }`,
       ).join(' ');
       const answer = await graphql(browser, app.url, `mutation { ${aliased} }`);
-      assert.match(answer.errors?.[0].message ?? '', /Too many aliases/);
-      assert.equal(await refreshCount(), before, 'no refresh ran');
+      expect(answer.errors?.[0].message ?? '').toMatch(/Too many aliases/);
+      // no refresh ran
+      expect(await refreshCount()).toBe(before);
     });
 
     it('too many fields, counted through fragments', async () => {
@@ -110,7 +106,7 @@ describe('GraphQL request hardening', () => {
         app.url,
         `{ tokenStatus { ${spreads} } } fragment S on TokenStatus { state scopes expiresAt expiresInSeconds hasRefreshToken lastRefreshedAt refreshCount }`,
       );
-      assert.match(answer.errors?.[0].message ?? '', /too complex/);
+      expect(answer.errors?.[0].message ?? '').toMatch(/too complex/);
     });
 
     it('too deep', async () => {
@@ -121,8 +117,8 @@ describe('GraphQL request hardening', () => {
         app.url,
         `{ __schema { types { fields { type { ${selection} } } } } }`,
       );
-      assert.match(JSON.stringify(answer.errors), /depth/i);
-      assert.equal(answer.data, null);
+      expect(JSON.stringify(answer.errors)).toMatch(/depth/i);
+      expect(answer.data).toBe(null);
     });
 
     it('batches', async () => {
@@ -131,7 +127,7 @@ describe('GraphQL request hardening', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify([{ query: TOKEN_STATUS }, { query: TOKEN_STATUS }]),
       });
-      assert.equal(response.status, 400);
+      expect(response.status).toBe(400);
     });
 
     it('bodies over 64 KiB', async () => {
@@ -140,15 +136,15 @@ describe('GraphQL request hardening', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: `{ me { id } } #${'x'.repeat(70_000)}` }),
       });
-      assert.equal(response.status, 413);
+      expect(response.status).toBe(413);
     });
   });
 
   it('sends security headers on every page', async () => {
     const home = await fetch(`${app.url}/`);
-    assert.match(home.headers.get('content-security-policy') ?? '', /script-src 'self'/);
-    assert.equal(home.headers.get('x-content-type-options'), 'nosniff');
-    assert.match(home.headers.get('x-frame-options') ?? '', /SAMEORIGIN|DENY/);
+    expect(home.headers.get('content-security-policy') ?? '').toMatch(/script-src 'self'/);
+    expect(home.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(home.headers.get('x-frame-options') ?? '').toMatch(/SAMEORIGIN|DENY/);
   });
 });
 
@@ -157,7 +153,7 @@ describe('rate limits', () => {
   let app: TestApp;
   const browser = new TestBrowser();
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('sqlite');
     app = await startTestApp(database, {
       RATE_LIMIT_GRAPHQL_PER_MINUTE: '3',
@@ -166,7 +162,7 @@ describe('rate limits', () => {
     });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await app?.stop();
     await database?.drop();
   });
@@ -177,7 +173,7 @@ describe('rate limits', () => {
       outcomes.push(
         (await graphql(browser, app.url, '{ me { id } }')).errors?.[0].extensions?.code,
       );
-    assert.deepEqual(outcomes, [
+    expect(outcomes).toEqual([
       'UNAUTHENTICATED',
       'UNAUTHENTICATED',
       'UNAUTHENTICATED',
@@ -190,14 +186,15 @@ describe('rate limits', () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
       code = (await graphql(browser, app.url, '{ me { id } }')).errors?.[0].extensions?.code;
     }
-    assert.equal(code, 'UNAUTHENTICATED', 'served again once the window passed');
+    // served again once the window passed
+    expect(code).toBe('UNAUTHENTICATED');
   });
 
   it('answers 429 past the sign-in limit of an address', async () => {
     const statuses = [];
     for (let i = 0; i < 6; i++)
       statuses.push((await fetch(`${app.url}/auth/google`, { redirect: 'manual' })).status);
-    assert.deepEqual(statuses, [302, 302, 302, 302, 429, 429]);
+    expect(statuses).toEqual([302, 302, 302, 302, 429, 429]);
   });
 });
 
@@ -205,12 +202,12 @@ describe('rate limits behind a trusted proxy', () => {
   let database: TestDatabase;
   let app: TestApp;
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('sqlite');
     app = await startTestApp(database, { RATE_LIMIT_SIGN_IN_PER_MINUTE: '2', TRUST_PROXY: '1' });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await app?.stop();
     await database?.drop();
   });
@@ -223,18 +220,12 @@ describe('rate limits behind a trusted proxy', () => {
           headers: { 'x-forwarded-for': client },
         })
       ).status;
-    assert.deepEqual(
-      [
-        await signInFrom('203.0.113.1'),
-        await signInFrom('203.0.113.1'),
-        await signInFrom('203.0.113.1'),
-      ],
-      [302, 302, 429],
-    );
-    assert.equal(
-      await signInFrom('203.0.113.2'),
-      302,
-      'another client behind the same proxy is not limited',
-    );
+    expect([
+      await signInFrom('203.0.113.1'),
+      await signInFrom('203.0.113.1'),
+      await signInFrom('203.0.113.1'),
+    ]).toEqual([302, 302, 429]);
+    // another client behind the same proxy is not limited
+    expect(await signInFrom('203.0.113.2')).toBe(302);
   });
 });

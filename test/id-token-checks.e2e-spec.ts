@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   startStandaloneEmulator,
   type StandaloneEmulator,
@@ -46,7 +45,7 @@ describe('sign-in with a provider that tampers with the ID token', () => {
     tokens: (await database.query('SELECT id FROM oauth_tokens')).length,
   });
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('sqlite');
     const providerPort = await freePort();
     // The emulator names the proxy as its issuer; the app only ever talks to the proxy.
@@ -61,7 +60,7 @@ describe('sign-in with a provider that tampers with the ID token', () => {
     app = await startTestApp(database, { GOOGLE_EMULATOR_URL: emulator.url });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await app?.stop();
     await provider?.stop();
     await emulator?.close();
@@ -72,16 +71,16 @@ describe('sign-in with a provider that tampers with the ID token', () => {
     it(`refuses ${name} and stores nothing`, async () => {
       provider.tamper = tamper;
       const { callback } = await signIn(new TestBrowser(), app.url);
-      assert.equal(callback.status, 401, callback.body.slice(0, 300));
-      assert.match(callback.body, /could not be verified/);
-      assert.deepEqual(await rows(), { users: 0, tokens: 0 });
+      expect(callback.status).toBe(401);
+      expect(callback.body).toMatch(/could not be verified/);
+      expect(await rows()).toEqual({ users: 0, tokens: 0 });
     });
   }
 
   it('accepts the same flow when the token is only re-signed (the harness itself is sound)', async () => {
     provider.tamper = (claims) => ({ claims, signing: 'proxy-key' });
     const { callback } = await signIn(new TestBrowser(), app.url);
-    assert.equal(callback.status, 303);
-    assert.deepEqual(await rows(), { users: 1, tokens: 1 });
+    expect(callback.status).toBe(303);
+    expect(await rows()).toEqual({ users: 1, tokens: 1 });
   });
 });

@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
 import { rotateKeys } from '../src/tokens/key-rotation.js';
 import { TestBrowser } from './support/browser.js';
@@ -35,7 +34,7 @@ describe('encryption keys', () => {
     return app;
   };
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('postgres');
     emulator = await startTestEmulator(3600);
     const first = await restart(`a:${keyA}`);
@@ -45,7 +44,7 @@ describe('encryption keys', () => {
     app = undefined;
   });
 
-  after(async () => {
+  afterAll(async () => {
     await app?.stop();
     await emulator?.close();
     await database?.drop();
@@ -53,17 +52,16 @@ describe('encryption keys', () => {
 
   it('refuses to start without the key the tokens were written with, and writes nothing', async () => {
     const before = await tokenRows();
-    await assert.rejects(
-      restart(`b:${keyB}`),
+    await expect(restart(`b:${keyB}`)).rejects.toThrow(
       /encrypted with key "a", which TOKEN_ENCRYPTION_KEYS does not contain/,
     );
-    await assert.rejects(restart(`a:${keyB}`), /Key "a" .* does not decrypt .* wrong key/);
-    assert.deepEqual(await tokenRows(), before);
+    await expect(restart(`a:${keyB}`)).rejects.toThrow(/Key "a" .* does not decrypt .* wrong key/);
+    expect(await tokenRows()).toEqual(before);
   });
 
   it('rotates every token to the new key while refreshes keep succeeding', async () => {
     const running = await restart(`b:${keyB},a:${keyA}`);
-    assert.deepEqual(new Set((await tokenRows()).map((row) => row.key_id)), new Set(['a']));
+    expect(new Set((await tokenRows()).map((row) => row.key_id))).toEqual(new Set(['a']));
 
     const refreshCounts = async () =>
       (
@@ -93,18 +91,13 @@ describe('encryption keys', () => {
     stop = true;
     await traffic;
 
-    assert.equal(
-      await refreshCounts(),
-      countsBefore + served,
-      'every answered refresh was a real one',
-    );
-    assert.deepEqual(failures, []);
-    assert.ok(served > 0);
-    assert.ok(result.tokensRewritten <= 2, 'rows a refresh rewrote first were already under key b');
-    assert.deepEqual(
-      (await tokenRows()).map((row) => row.key_id),
-      ['b', 'b'],
-    );
+    // every answered refresh was a real one
+    expect(await refreshCounts()).toBe(countsBefore + served);
+    expect(failures).toEqual([]);
+    expect(served).toBeGreaterThan(0);
+    // rows a refresh rewrote first were already under key b
+    expect(result.tokensRewritten).toBeLessThanOrEqual(2);
+    expect((await tokenRows()).map((row) => row.key_id)).toEqual(['b', 'b']);
   });
 
   it('then starts and serves with the new key alone', async () => {
@@ -114,7 +107,7 @@ describe('encryption keys', () => {
       running.url,
       PROFILE,
     );
-    assert.equal(errors, undefined);
-    assert.equal(data?.profile.email, 'ada@example.com');
+    expect(errors).toBe(undefined);
+    expect(data?.profile.email).toBe('ada@example.com');
   });
 });

@@ -1,7 +1,6 @@
-import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { TestBrowser } from './support/browser.js';
 import { graphql } from './support/graphql.js';
 import { withTestApp } from './support/test-app.js';
@@ -18,41 +17,39 @@ describe('a production start', () => {
   const suite = withTestApp('sqlite', PRODUCTION_ENV);
 
   it('mounts no emulator and sends sign-in to Google itself', async () => {
-    assert.equal(suite.app.config.google.mode, 'google');
-    assert.equal(
-      (await fetch(`${suite.app.url}/__google/.well-known/openid-configuration`)).status,
+    expect(suite.app.config.google.mode).toBe('google');
+    expect((await fetch(`${suite.app.url}/__google/.well-known/openid-configuration`)).status).toBe(
       404,
     );
     const start = await new TestBrowser().get(`${suite.app.url}/auth/google`);
-    assert.equal(start.status, 302);
-    assert.match(start.location ?? '', /^https:\/\/accounts\.google\.com\/o\/oauth2\/v2\/auth\?/);
-    assert.match(
-      start.location ?? '',
+    expect(start.status).toBe(302);
+    expect(start.location ?? '').toMatch(/^https:\/\/accounts\.google\.com\/o\/oauth2\/v2\/auth\?/);
+    expect(start.location ?? '').toMatch(
       /redirect_uri=https%3A%2F%2Ftokens\.example\.com%2Fauth%2Fgoogle%2Fcallback/,
     );
-    assert.match(start.headers.get('set-cookie') ?? '', /^__Host-tokenkeep_login=.*; Secure/);
+    expect(start.headers.get('set-cookie') ?? '').toMatch(/^__Host-tokenkeep_login=.*; Secure/);
   });
 
   it('does not suggest field names in errors', async () => {
     const answer = await graphql(new TestBrowser(), suite.app.url, '{ tokenStatu { state } }');
-    assert.match(answer.errors?.[0].message ?? '', /Cannot query field "tokenStatu"/);
-    assert.doesNotMatch(answer.errors?.[0].message ?? '', /Did you mean/);
+    expect(answer.errors?.[0].message ?? '').toMatch(/Cannot query field "tokenStatu"/);
+    expect(answer.errors?.[0].message ?? '').not.toMatch(/Did you mean/);
   });
 
   it('keeps /metrics off without a METRICS_TOKEN', async () => {
-    assert.equal((await fetch(`${suite.app.url}/metrics`)).status, 404);
+    expect((await fetch(`${suite.app.url}/metrics`)).status).toBe(404);
   });
 
   it('serves no playground and refuses introspection', async () => {
-    assert.equal((await fetch(`${suite.app.url}/playground`)).status, 404);
-    assert.equal((await fetch(`${suite.app.url}/playground/assets/graphiql.js`)).status, 404);
+    expect((await fetch(`${suite.app.url}/playground`)).status).toBe(404);
+    expect((await fetch(`${suite.app.url}/playground/assets/graphiql.js`)).status).toBe(404);
     const answer = await graphql(
       new TestBrowser(),
       suite.app.url,
       '{ __schema { types { name } } }',
     );
-    assert.equal(answer.data, null);
-    assert.match(answer.errors?.[0].message ?? '', /introspection/i);
+    expect(answer.data).toBe(null);
+    expect(answer.errors?.[0].message ?? '').toMatch(/introspection/i);
   });
 });
 
@@ -61,16 +58,16 @@ describe('a production start with METRICS_TOKEN', () => {
   const suite = withTestApp('sqlite', { ...PRODUCTION_ENV, METRICS_TOKEN: token });
 
   it('serves /metrics only to the bearer of the token', async () => {
-    assert.equal((await fetch(`${suite.app.url}/metrics`)).status, 401);
+    expect((await fetch(`${suite.app.url}/metrics`)).status).toBe(401);
     const wrong = await fetch(`${suite.app.url}/metrics`, {
       headers: { authorization: `Bearer ${token}x` },
     });
-    assert.equal(wrong.status, 401);
+    expect(wrong.status).toBe(401);
     const right = await fetch(`${suite.app.url}/metrics`, {
       headers: { authorization: `Bearer ${token}` },
     });
-    assert.equal(right.status, 200);
-    assert.match(await right.text(), /tokenkeep_tokens/);
+    expect(right.status).toBe(200);
+    expect(await right.text()).toMatch(/tokenkeep_tokens/);
   });
 });
 
@@ -85,16 +82,13 @@ describe('a production start without what production needs', () => {
       encoding: 'utf8',
       timeout: 30_000,
     });
-    assert.equal(result.status, 1);
+    expect(result.status).toBe(1);
     const lines = result.stderr.trim().split('\n');
-    assert.deepEqual(
-      lines.map((line) => line.replace(/ must .*/, '')),
-      [
-        'Configuration error: GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET',
-        'Configuration error: PUBLIC_URL',
-        'Configuration error: TOKEN_ENCRYPTION_KEYS',
-        'Configuration error: SESSION_SECRET',
-      ],
-    );
+    expect(lines.map((line) => line.replace(/ must .*/, ''))).toEqual([
+      'Configuration error: GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET',
+      'Configuration error: PUBLIC_URL',
+      'Configuration error: TOKEN_ENCRYPTION_KEYS',
+      'Configuration error: SESSION_SECRET',
+    ]);
   });
 });

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ProactiveRefresher } from '../src/tokens/proactive-refresher.js';
 import { TestBrowser } from './support/browser.js';
 import { emulatorStats } from './support/emulator-admin.js';
@@ -24,13 +23,13 @@ export function describeRefreshInProcess(kind: DatabaseKind): void {
     let app: TestApp;
     const browser = new TestBrowser();
 
-    before(async () => {
+    beforeAll(async () => {
       database = await createTestDatabase(kind);
       app = await startTestApp(database, { EMULATOR_ACCESS_TOKEN_TTL_SECONDS: '3600' });
       await signIn(browser, app.url);
     });
 
-    after(async () => {
+    afterAll(async () => {
       await app?.stop();
       await database?.drop();
     });
@@ -46,21 +45,19 @@ export function describeRefreshInProcess(kind: DatabaseKind): void {
       const failures = answers.filter(
         (answer) => answer.errors || answer.data?.profile.sub !== '104892461539281739254',
       );
-      assert.equal(failures.length, 0, JSON.stringify(failures[0]));
-      assert.equal((await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token, before + 1);
+      expect(failures.length).toBe(0);
+      expect((await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token).toBe(before + 1);
 
       const metrics = await (await fetch(`${app.url}/metrics`)).text();
-      assert.match(
-        metrics,
+      expect(metrics).toMatch(
         /^tokenkeep_refreshes_total\{trigger="request",outcome="success"\} 1$/m,
       );
-      assert.match(metrics, /^tokenkeep_request_refresh_waits_total 200$/m);
-      assert.match(
-        metrics,
+      expect(metrics).toMatch(/^tokenkeep_request_refresh_waits_total 200$/m);
+      expect(metrics).toMatch(
         /^tokenkeep_graphql_operations_total\{operation="profile",outcome="ok"\} 200$/m,
       );
-      assert.match(metrics, /^tokenkeep_tokens\{state="ACTIVE"\} 1$/m);
-      assert.match(metrics, /^process_resident_memory_bytes \d+$/m);
+      expect(metrics).toMatch(/^tokenkeep_tokens\{state="ACTIVE"\} 1$/m);
+      expect(metrics).toMatch(/^process_resident_memory_bytes \d+$/m);
     });
 
     it('the sweep refreshes a grant left unused for longer than GRANT_KEEPALIVE_DAYS, and only that', async () => {
@@ -76,26 +73,20 @@ export function describeRefreshInProcess(kind: DatabaseKind): void {
       );
       const grants = (await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token;
       const sweeper = app.app.get(ProactiveRefresher);
-      assert.deepEqual(await sweeper.sweep(), { due: 1, refreshed: 1, skipped: 0, failed: 0 });
-      assert.equal((await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token, grants + 1);
-      assert.deepEqual(
-        await sweeper.sweep(),
-        { due: 0, refreshed: 0, skipped: 0, failed: 0 },
-        'fresh now',
-      );
+      expect(await sweeper.sweep()).toEqual({ due: 1, refreshed: 1, skipped: 0, failed: 0 });
+      expect((await emulatorStats(app.emulatorUrl)).tokenGrants.refresh_token).toBe(grants + 1);
+      // fresh now
+      expect(await sweeper.sweep()).toEqual({ due: 0, refreshed: 0, skipped: 0, failed: 0 });
     });
 
     it('tokenEvents lists what happened, newest first, and checks its limit', async () => {
       const { tokenEvents } = await graphqlData<{
         tokenEvents: { type: string; code: string | null }[];
       }>(browser, app.url, '{ tokenEvents(limit: 5) { type code detail createdAt } }');
-      assert.deepEqual(
-        tokenEvents.map((event) => event.type),
-        ['REFRESHED', 'REFRESHED', 'ISSUED'],
-      );
+      expect(tokenEvents.map((event) => event.type)).toEqual(['REFRESHED', 'REFRESHED', 'ISSUED']);
       for (const limit of [0, 101]) {
         const answer = await graphql(browser, app.url, `{ tokenEvents(limit: ${limit}) { type } }`);
-        assert.equal(answer.errors?.[0].extensions?.code, 'BAD_USER_INPUT');
+        expect(answer.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
       }
     });
   });
@@ -105,7 +96,7 @@ export function describeRefreshInProcess(kind: DatabaseKind): void {
     let app: TestApp;
     const browser = new TestBrowser();
 
-    before(async () => {
+    beforeAll(async () => {
       database = await createTestDatabase(kind);
       app = await startTestApp(database, {
         EMULATOR_ACCESS_TOKEN_TTL_SECONDS: '4',
@@ -117,7 +108,7 @@ export function describeRefreshInProcess(kind: DatabaseKind): void {
       await signIn(browser, app.url);
     });
 
-    after(async () => {
+    afterAll(async () => {
       await app?.stop();
       await database?.drop();
     });
@@ -127,15 +118,11 @@ export function describeRefreshInProcess(kind: DatabaseKind): void {
       let lastCount = 0;
       while (Date.now() < until) {
         const { tokenStatus } = await graphqlData<Status>(browser, app.url, TOKEN_STATUS);
-        assert.equal(
-          tokenStatus.state,
-          'ACTIVE',
-          `the token expired: ${JSON.stringify(tokenStatus)}`,
-        );
+        expect(tokenStatus.state).toBe('ACTIVE');
         lastCount = tokenStatus.refreshCount;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      assert.ok(lastCount >= 3, `refreshed ${lastCount} times in 12 s by the background job alone`);
+      expect(lastCount).toBeGreaterThanOrEqual(3);
     });
   });
 }

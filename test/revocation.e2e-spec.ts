@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TokenRevoker } from '../src/tokens/token-revoker.js';
 import { TestBrowser } from './support/browser.js';
 import { storedTokens, type TokenRow } from './support/stored-tokens.js';
@@ -21,12 +20,12 @@ for (const kind of ['sqlite', 'postgres'] as DatabaseKind[]) {
 
     const adaTokens = () => storedTokens(database, '104892461539281739254');
 
-    before(async () => {
+    beforeAll(async () => {
       database = await createTestDatabase(kind);
       app = await startTestApp(database);
     });
 
-    after(async () => {
+    afterAll(async () => {
       await app?.stop();
       await database?.drop();
     });
@@ -41,31 +40,28 @@ for (const kind of ['sqlite', 'postgres'] as DatabaseKind[]) {
         app.url,
         'mutation { revokeToken }',
       );
-      assert.equal(revokeToken, true);
-      assert.equal((await emulatorStats(app.emulatorUrl)).revocations, revocations + 1);
-      assert.equal(
-        (await tokenInfo(app.emulatorUrl, accessToken)).status,
-        400,
-        'Google no longer honours it',
-      );
+      expect(revokeToken).toBe(true);
+      expect((await emulatorStats(app.emulatorUrl)).revocations).toBe(revocations + 1);
+      // Google no longer honours it
+      expect((await tokenInfo(app.emulatorUrl, accessToken)).status).toBe(400);
 
       const [row] = await database.query<TokenRow>('SELECT * FROM oauth_tokens');
-      assert.deepEqual(
-        [row.state, row.access_token_ciphertext, row.refresh_token_ciphertext],
-        ['REVOKED', '', null],
-      );
+      expect([row.state, row.access_token_ciphertext, row.refresh_token_ciphertext]).toEqual([
+        'REVOKED',
+        '',
+        null,
+      ]);
       const { tokenStatus } = await graphqlData<{
         tokenStatus: { state: string; hasRefreshToken: boolean };
       }>(browser, app.url, TOKEN_STATUS);
-      assert.deepEqual([tokenStatus.state, tokenStatus.hasRefreshToken], ['REVOKED', false]);
-      assert.equal(
-        (await graphql(browser, app.url, PROFILE)).errors?.[0].extensions?.code,
+      expect([tokenStatus.state, tokenStatus.hasRefreshToken]).toEqual(['REVOKED', false]);
+      expect((await graphql(browser, app.url, PROFILE)).errors?.[0].extensions?.code).toBe(
         'REAUTH_REQUIRED',
       );
       const events = await database.query<{ type: string }>(
         "SELECT type FROM token_events WHERE type = 'REVOKED'",
       );
-      assert.equal(events.length, 1);
+      expect(events.length).toBe(1);
 
       await signIn(browser, app.url);
       const restored = await graphqlData<{ tokenStatus: { state: string } }>(
@@ -73,7 +69,7 @@ for (const kind of ['sqlite', 'postgres'] as DatabaseKind[]) {
         app.url,
         TOKEN_STATUS,
       );
-      assert.equal(restored.tokenStatus.state, 'ACTIVE');
+      expect(restored.tokenStatus.state).toBe('ACTIVE');
     });
 
     it('when Google answers 5xx, forgets the tokens now and retries the revocation until Google confirms', async () => {
@@ -84,17 +80,23 @@ for (const kind of ['sqlite', 'postgres'] as DatabaseKind[]) {
         app.url,
         'mutation { revokeToken }',
       );
-      assert.equal(revokeToken, false, 'queued, not confirmed');
-      assert.equal((await database.query('SELECT id FROM pending_revocations')).length, 1);
-      assert.ok(!(await database.dump()).includes(refreshToken), 'the queued token is encrypted');
+      // queued, not confirmed
+      expect(revokeToken).toBe(false);
+      expect((await database.query('SELECT id FROM pending_revocations')).length).toBe(1);
+      // the queued token is encrypted
+      expect((await database.dump()).includes(refreshToken)).toBeFalsy();
 
       const revoker = app.app.get(TokenRevoker);
       const daysLater = (days: number) => new Date(Date.now() + days * 86_400_000);
-      assert.equal(await revoker.retryPending(new Date()), 0, 'not due yet: nothing is tried');
-      assert.equal(await revoker.retryPending(daysLater(1)), 0, 'second 503');
-      assert.equal(await revoker.retryPending(daysLater(2)), 0, 'third 503');
-      assert.equal(await revoker.retryPending(daysLater(3)), 1, 'Google confirms');
-      assert.equal((await database.query('SELECT id FROM pending_revocations')).length, 0);
+      // not due yet: nothing is tried
+      expect(await revoker.retryPending(new Date())).toBe(0);
+      // second 503
+      expect(await revoker.retryPending(daysLater(1))).toBe(0);
+      // third 503
+      expect(await revoker.retryPending(daysLater(2))).toBe(0);
+      // Google confirms
+      expect(await revoker.retryPending(daysLater(3))).toBe(1);
+      expect((await database.query('SELECT id FROM pending_revocations')).length).toBe(0);
       const refreshed = await fetch(`${app.emulatorUrl}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -105,16 +107,17 @@ for (const kind of ['sqlite', 'postgres'] as DatabaseKind[]) {
           client_secret: app.config.google.clientSecret,
         }).toString(),
       });
-      assert.equal(refreshed.status, 400, 'the refresh token is dead at Google');
+      // the refresh token is dead at Google
+      expect(refreshed.status).toBe(400);
     });
 
     it('the Disconnect button on / does the same', async () => {
       await signIn(browser, app.url);
       const answer = await browser.postForm(`${app.url}/auth/disconnect`, {});
-      assert.equal(answer.status, 303);
+      expect(answer.status).toBe(303);
       const home = await browser.get(`${app.url}/`);
-      assert.match(home.body, /<th>State<\/th><td>REVOKED<\/td>/);
-      assert.match(home.body, /Sign in again/);
+      expect(home.body).toMatch(/<th>State<\/th><td>REVOKED<\/td>/);
+      expect(home.body).toMatch(/Sign in again/);
     });
   });
 }

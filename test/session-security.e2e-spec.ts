@@ -1,11 +1,11 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestBrowser } from './support/browser.js';
 import { graphql } from './support/graphql.js';
 import { answerConsent, openConsentPage, parseConsentPage, signIn } from './support/sign-in.js';
 import { sha256 } from '../src/common/hash.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { expectPresent } from './support/expect-present.js';
 
 const ME = '{ me { email } }';
 
@@ -22,16 +22,16 @@ describe('sessions and sign-in redirects', () => {
     const start = await browser.get(`${app.url}/auth/google${query}`);
     const consent = parseConsentPage(await browser.get(start.location ?? ''));
     const callback = await browser.get(await answerConsent(browser, consent, 'allow'));
-    assert.equal(callback.status, 303);
+    expect(callback.status).toBe(303);
     return callback.headers.get('location');
   };
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('sqlite');
     app = await startTestApp(database);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await app?.stop();
     await database?.drop();
   });
@@ -42,11 +42,13 @@ describe('sessions and sign-in redirects', () => {
     const before = browser.cookie(cookieName());
     await signIn(browser, app.url);
     const afterSignIn = browser.cookie(cookieName());
-    assert.ok(before && afterSignIn && before !== afterSignIn);
+    expectPresent(before);
+    expectPresent(afterSignIn);
+    expect(afterSignIn).not.toBe(before);
     const replay = new TestBrowser();
     replay.setCookie(cookieName(), before);
-    assert.equal(await meCode(replay), 'UNAUTHENTICATED');
-    assert.equal(await meCode(browser), 'OK');
+    expect(await meCode(replay)).toBe('UNAUTHENTICATED');
+    expect(await meCode(browser)).toBe('OK');
   });
 
   it('ends a session idle for longer than the idle timeout, and one past its absolute end', async () => {
@@ -65,18 +67,17 @@ describe('sessions and sign-in redirects', () => {
       "UPDATE sessions SET expires_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 second') WHERE id_hash = ?",
       [await hash(absolute)],
     );
-    assert.equal(await meCode(idle), 'UNAUTHENTICATED');
-    assert.equal(await meCode(absolute), 'UNAUTHENTICATED');
-    assert.equal(
+    expect(await meCode(idle)).toBe('UNAUTHENTICATED');
+    expect(await meCode(absolute)).toBe('UNAUTHENTICATED');
+    expect(
+      // ended sessions are deleted
       (
         await database.query('SELECT id_hash FROM sessions WHERE id_hash IN (?, ?)', [
           await hash(idle),
           await hash(absolute),
         ])
       ).length,
-      0,
-      'ended sessions are deleted',
-    );
+    ).toBe(0);
   });
 
   it('deletes sessions past their end at the next sign-in, even if never presented again', async () => {
@@ -88,10 +89,9 @@ describe('sessions and sign-in redirects', () => {
       [hash],
     );
     await signIn(new TestBrowser(), app.url);
-    assert.equal(
+    expect(
       (await database.query('SELECT id_hash FROM sessions WHERE id_hash = ?', [hash])).length,
-      0,
-    );
+    ).toBe(0);
   });
 
   it('lands only on same-origin paths after sign-in', async () => {
@@ -104,10 +104,9 @@ describe('sessions and sign-in redirects', () => {
       '/\r\nSet-Cookie: x=1',
     ]) {
       const landing = await landingAfterSignIn(`?returnTo=${encodeURIComponent(hostile)}`);
-      assert.equal(landing, '/', hostile);
+      expect(landing).toBe('/');
     }
-    assert.equal(
-      await landingAfterSignIn('?returnTo=%2Fplayground%3Fquery%3D1'),
+    expect(await landingAfterSignIn('?returnTo=%2Fplayground%3Fquery%3D1')).toBe(
       '/playground?query=1',
     );
   });
@@ -122,13 +121,12 @@ describe('sessions and sign-in redirects', () => {
       },
     });
     const location = new URL(start.headers.get('location') ?? '');
-    assert.equal(
-      location.searchParams.get('redirect_uri'),
+    expect(location.searchParams.get('redirect_uri')).toBe(
       `${app.config.publicUrl}/auth/google/callback`,
     );
-    assert.equal(location.searchParams.get('code_challenge_method'), 'S256');
-    assert.match(location.searchParams.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
-    assert.ok(location.searchParams.get('nonce'));
+    expect(location.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(location.searchParams.get('code_challenge') ?? '').toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(location.searchParams.get('nonce')).toBeTruthy();
   });
 
   it('a state used with another browser is refused', async () => {
@@ -140,7 +138,7 @@ describe('sessions and sign-in redirects', () => {
     );
     const stranger = new TestBrowser();
     const callback = await stranger.get(callbackUrl);
-    assert.equal(callback.status, 400);
-    assert.equal(stranger.cookie(cookieName()), undefined);
+    expect(callback.status).toBe(400);
+    expect(stranger.cookie(cookieName())).toBe(undefined);
   });
 });

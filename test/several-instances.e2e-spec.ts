@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
 import { MIGRATIONS } from '../src/database/data-source-options.js';
 import { TestBrowser } from './support/browser.js';
@@ -18,14 +17,14 @@ describe('two instances on one PostgreSQL sharing one standalone emulator', () =
   let first: TestApp;
   let second: TestApp;
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('postgres');
     emulator = await startTestEmulator(600);
     const env = { GOOGLE_EMULATOR_URL: emulator.url, PUBLIC_URL };
     [first, second] = await Promise.all([startTestApp(database, env), startTestApp(database, env)]);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([first?.stop(), second?.stop()]);
     await emulator?.close();
     await database?.drop();
@@ -33,37 +32,36 @@ describe('two instances on one PostgreSQL sharing one standalone emulator', () =
 
   it('both started on one database (migrations ran once) and use the standalone emulator', async () => {
     const migrations = await database.query<{ name: string }>('SELECT name FROM migrations');
-    assert.deepEqual(
-      migrations.map((row) => row.name),
+    // each migration applied exactly once
+    expect(migrations.map((row) => row.name)).toEqual(
       MIGRATIONS.map((migration) => migration.name),
-      'each migration applied exactly once',
     );
-    assert.equal(first.config.google.mode, 'external-emulator');
+    expect(first.config.google.mode).toBe('external-emulator');
     for (const app of [first, second])
-      assert.equal((await fetch(`${app.url}/health/ready`)).status, 200);
+      expect((await fetch(`${app.url}/health/ready`)).status).toBe(200);
   });
 
   it('a sign-in started on one instance finishes on the other, and the session works on both', async () => {
     const browser = new TestBrowser();
     const start = await browser.get(`${first.url}/auth/google`);
-    assert.ok(start.location?.startsWith(`${emulator.url}/o/oauth2/v2/auth?`));
+    expect(start.location?.startsWith(`${emulator.url}/o/oauth2/v2/auth?`)).toBeTruthy();
     const consent = parseConsentPage(await browser.get(start.location ?? ''));
     const callbackUrl = await answerConsent(browser, consent, 'allow');
-    assert.ok(callbackUrl.startsWith(`${PUBLIC_URL}/auth/google/callback?`));
+    expect(callbackUrl.startsWith(`${PUBLIC_URL}/auth/google/callback?`)).toBeTruthy();
 
     const callback = await browser.get(callbackUrl.replace(PUBLIC_URL, second.url));
-    assert.equal(callback.status, 303, callback.body.slice(0, 200));
+    expect(callback.status).toBe(303);
     for (const app of [first, second]) {
       const { me } = await graphqlData<{ me: { email: string } }>(
         browser,
         app.url,
         '{ me { email } }',
       );
-      assert.equal(me.email, 'ada@example.com');
+      expect(me.email).toBe('ada@example.com');
     }
 
     await browser.postForm(`${second.url}/auth/logout`, {});
     const afterLogout = await graphql(browser, first.url, '{ me { email } }');
-    assert.equal(afterLogout.errors?.[0].extensions?.code, 'UNAUTHENTICATED');
+    expect(afterLogout.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
   });
 });

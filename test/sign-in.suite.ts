@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestBrowser } from './support/browser.js';
 import { storedTokens, type TokenRow } from './support/stored-tokens.js';
 import { emulatorStats, tokenInfo } from './support/emulator-admin.js';
@@ -19,33 +18,33 @@ export function describeSignIn(kind: DatabaseKind): void {
     const tokenRows = () => database.query<TokenRow>('SELECT * FROM oauth_tokens');
     const userCount = async () => (await database.query('SELECT id FROM users')).length;
 
-    before(async () => {
+    beforeAll(async () => {
       database = await createTestDatabase(kind);
       app = await startTestApp(database, { EMULATOR_ACCESS_TOKEN_TTL_SECONDS: '600' });
     });
 
-    after(async () => {
+    afterAll(async () => {
       await app?.stop();
       await database?.drop();
     });
 
     it('is ready once the database answers and migrations are applied', async () => {
       const ready = await fetch(`${app.url}/health/ready`);
-      assert.equal(ready.status, 200);
+      expect(ready.status).toBe(200);
       const body = (await ready.json()) as { info: Record<string, { status: string }> };
-      assert.equal(body.info.database.status, 'up');
-      assert.equal(body.info.migrations.status, 'up');
+      expect(body.info.database.status).toBe('up');
+      expect(body.info.migrations.status).toBe('up');
     });
 
     it('a denied consent ends on an error page and stores nothing', async () => {
       const browser = new TestBrowser();
       const consent = await openConsentPage(browser, app.url);
       const callback = await browser.get(await answerConsent(browser, consent, 'deny'));
-      assert.equal(callback.status, 403);
-      assert.match(callback.body, /Sign-in was cancelled/);
-      assert.equal(callback.headers.get('cache-control'), 'no-store');
-      assert.equal((await tokenRows()).length, 0);
-      assert.equal(await userCount(), 0);
+      expect(callback.status).toBe(403);
+      expect(callback.body).toMatch(/Sign-in was cancelled/);
+      expect(callback.headers.get('cache-control')).toBe('no-store');
+      expect((await tokenRows()).length).toBe(0);
+      expect(await userCount()).toBe(0);
     });
 
     it('a callback with a state it did not issue is refused before any code exchange', async () => {
@@ -55,13 +54,12 @@ export function describeSignIn(kind: DatabaseKind): void {
       const callbackUrl = new URL(await answerConsent(browser, consent, 'allow'));
       callbackUrl.searchParams.set('state', 'forged-state-value');
       const callback = await browser.get(callbackUrl.toString());
-      assert.equal(callback.status, 400);
-      assert.match(callback.body, /invalid, expired or was already used/);
-      assert.equal(
-        (await emulatorStats(app.emulatorUrl)).tokenGrants.authorization_code,
+      expect(callback.status).toBe(400);
+      expect(callback.body).toMatch(/invalid, expired or was already used/);
+      expect((await emulatorStats(app.emulatorUrl)).tokenGrants.authorization_code).toBe(
         grantsBefore,
       );
-      assert.equal((await tokenRows()).length, 0);
+      expect((await tokenRows()).length).toBe(0);
     });
 
     it("a code from another browser's sign-in fails the PKCE check and stores nothing", async () => {
@@ -75,55 +73,49 @@ export function describeSignIn(kind: DatabaseKind): void {
       );
       victimCallback.searchParams.set('code', attackerCallback.searchParams.get('code')!);
       const callback = await victim.get(victimCallback.toString());
-      assert.equal(callback.status, 400);
-      assert.match(callback.body, /Google rejected the sign-in code/);
-      assert.equal((await tokenRows()).length, 0);
-      assert.equal(await userCount(), 0);
+      expect(callback.status).toBe(400);
+      expect(callback.body).toMatch(/Google rejected the sign-in code/);
+      expect((await tokenRows()).length).toBe(0);
+      expect(await userCount()).toBe(0);
     });
 
     it('signs in through the consent page, stores encrypted tokens and shows the token state', async () => {
       const browser = new TestBrowser();
       const { callback, finalPage } = await signIn(browser, app.url);
-      assert.equal(callback.status, 303);
-      assert.equal(callback.headers.get('cache-control'), 'no-store');
-      assert.equal(callback.headers.get('referrer-policy'), 'no-referrer');
-      assert.equal(finalPage.status, 200);
-      assert.match(finalPage.body, /Signed in as Ada Lovelace/);
-      assert.match(finalPage.body, /<th>State<\/th><td>ACTIVE<\/td>/);
-      assert.match(finalPage.body, /<th>Refresh token held<\/th><td>yes<\/td>/);
+      expect(callback.status).toBe(303);
+      expect(callback.headers.get('cache-control')).toBe('no-store');
+      expect(callback.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(finalPage.status).toBe(200);
+      expect(finalPage.body).toMatch(/Signed in as Ada Lovelace/);
+      expect(finalPage.body).toMatch(/<th>State<\/th><td>ACTIVE<\/td>/);
+      expect(finalPage.body).toMatch(/<th>Refresh token held<\/th><td>yes<\/td>/);
 
       const users = await database.query<{ id: string; google_sub: string; email: string }>(
         'SELECT * FROM users',
       );
-      assert.equal(users.length, 1);
-      assert.equal(users[0].google_sub, '104892461539281739254');
+      expect(users.length).toBe(1);
+      expect(users[0].google_sub).toBe('104892461539281739254');
       const [row] = await tokenRows();
-      assert.equal(row.user_id, users[0].id);
-      assert.equal(row.key_id, 'test-key');
-      assert.match(row.scopes, /openid/);
+      expect(row.user_id).toBe(users[0].id);
+      expect(row.key_id).toBe('test-key');
+      expect(row.scopes).toMatch(/openid/);
       const expiresInMs = new Date(row.expires_at).getTime() - Date.now();
-      assert.ok(
-        expiresInMs > 590_000 && expiresInMs <= 600_000,
-        `expiry ${expiresInMs} ms from now`,
-      );
+      expect(expiresInMs > 590_000 && expiresInMs <= 600_000).toBeTruthy();
 
       const { accessToken, refreshToken } = await storedTokens(database, users[0].google_sub);
-      assert.match(accessToken, /^ya29\./);
-      assert.match(refreshToken, /^1\/\//);
-      assert.equal(
-        (await tokenInfo(app.emulatorUrl, accessToken)).status,
-        200,
-        'the stored token is the live one',
-      );
+      expect(accessToken).toMatch(/^ya29\./);
+      expect(refreshToken).toMatch(/^1\/\//);
+      // the stored token is the live one
+      expect((await tokenInfo(app.emulatorUrl, accessToken)).status).toBe(200);
 
       const dump = await database.dump();
-      assert.ok(!dump.includes(accessToken), 'no access token in clear in the database');
-      assert.ok(!dump.includes(refreshToken), 'no refresh token in clear in the database');
+      // no access token in clear in the database
+      expect(dump.includes(accessToken)).toBeFalsy();
+      // no refresh token in clear in the database
+      expect(dump.includes(refreshToken)).toBeFalsy();
       for (const seen of browser.seen) {
-        assert.ok(
-          !seen.includes(accessToken) && !seen.includes(refreshToken),
-          'no token reaches the browser',
-        );
+        // no token reaches the browser
+        expect(!seen.includes(accessToken) && !seen.includes(refreshToken)).toBeTruthy();
       }
     });
 
@@ -132,36 +124,30 @@ export function describeSignIn(kind: DatabaseKind): void {
       const [before] = await tokenRows();
       const { callbackUrl } = await signIn(browser, app.url);
       const [afterSignIn] = await tokenRows();
-      assert.equal(
-        afterSignIn.version,
-        before.version + 1,
-        'signing in again updates the same row',
-      );
+      // signing in again updates the same row
+      expect(afterSignIn.version).toBe(before.version + 1);
 
       const replay = await browser.get(callbackUrl);
-      assert.equal(replay.status, 400);
+      expect(replay.status).toBe(400);
       const rows = await tokenRows();
-      assert.equal(rows.length, 1);
-      assert.equal(rows[0].version, afterSignIn.version);
-      assert.equal(rows[0].access_token_ciphertext, afterSignIn.access_token_ciphertext);
+      expect(rows.length).toBe(1);
+      expect(rows[0].version).toBe(afterSignIn.version);
+      expect(rows[0].access_token_ciphertext).toBe(afterSignIn.access_token_ciphertext);
     });
 
     it('a second Google account becomes a second user, and sign-out ends the session', async () => {
       const browser = new TestBrowser();
       const { finalPage } = await signIn(browser, app.url, '117350929174625391823');
-      assert.match(finalPage.body, /Signed in as Alan Turing/);
-      assert.equal(await userCount(), 2);
-      assert.equal((await tokenRows()).length, 2);
+      expect(finalPage.body).toMatch(/Signed in as Alan Turing/);
+      expect(await userCount()).toBe(2);
+      expect((await tokenRows()).length).toBe(2);
 
       const logout = await browser.postForm(`${app.url}/auth/logout`, {});
-      assert.equal(logout.status, 303);
+      expect(logout.status).toBe(303);
       const home = await browser.get(`${app.url}/`);
-      assert.match(home.body, /Sign in with Google/);
-      assert.equal(
-        (await database.query('SELECT id_hash FROM sessions')).length,
-        2,
-        'only that session ended',
-      );
+      expect(home.body).toMatch(/Sign in with Google/);
+      // only that session ended
+      expect((await database.query('SELECT id_hash FROM sessions')).length).toBe(2);
     });
   });
 }

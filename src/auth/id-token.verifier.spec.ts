@@ -1,7 +1,6 @@
-import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { sha256 } from '../common/hash.js';
 import { IdTokenVerifier } from './id-token.verifier.js';
@@ -93,21 +92,21 @@ describe('IdTokenVerifier', () => {
     verifier.verify(token, { nonceHash: sha256(NONCE), accessToken: ACCESS_TOKEN });
 
   const refusedWith = async (token: string, code: SignInErrorCode, reason: RegExp) => {
-    await assert.rejects(verify(token), (error: unknown) => {
-      assert.ok(error instanceof SignInError);
-      assert.equal(error.code, code);
-      assert.match(error.reason, reason);
-      return true;
-    });
+    const error = await verify(token).then(
+      () => undefined,
+      (rejection: unknown) => rejection,
+    );
+    expect(error).toBeInstanceOf(SignInError);
+    expect(error).toMatchObject({ code, reason: expect.stringMatching(reason) });
   };
 
-  before(async () => {
+  beforeAll(async () => {
     await jwks.start();
     current = await signingKey('a'.repeat(40));
     foreign = await signingKey('f'.repeat(40));
   });
 
-  after(() => jwks.stop());
+  afterAll(() => jwks.stop());
 
   beforeEach(() => {
     jwks.published = [current.jwk];
@@ -120,7 +119,7 @@ describe('IdTokenVerifier', () => {
 
   it('accepts a good token and returns the identity', async () => {
     const identity = await verify(await sign(current));
-    assert.deepEqual(identity, {
+    expect(identity).toEqual({
       sub: '104892461539281739254',
       email: 'ada@example.com',
       emailVerified: true,
@@ -128,10 +127,8 @@ describe('IdTokenVerifier', () => {
       picture: null,
       hostedDomain: null,
     });
-    assert.ok(
-      await verify(await sign(current, { iss: 'accounts.google.com' })),
-      'both issuer forms',
-    );
+    // both issuer forms
+    expect(await verify(await sign(current, { iss: 'accounts.google.com' }))).toBeTruthy();
   });
 
   it('refuses a wrong issuer, a wrong or extra audience, and a foreign azp', async () => {
@@ -210,25 +207,26 @@ describe('IdTokenVerifier', () => {
   it('caches the keys per Cache-Control and fetches once more for a new kid', async () => {
     await verify(await sign(current));
     await verify(await sign(current));
-    assert.equal(jwks.fetches, 1, 'cached');
+    // cached
+    expect(jwks.fetches).toBe(1);
     const rotated = await signingKey('b'.repeat(40));
     jwks.published = [current.jwk, rotated.jwk];
     await verify(await sign(rotated));
-    assert.equal(jwks.fetches, 2, 'one refetch for the unknown kid');
+    // one refetch for the unknown kid
+    expect(jwks.fetches).toBe(2);
     await refusedWith(await sign(foreign), SignInErrorCode.InvalidIdToken, /failed verification/);
-    assert.equal(jwks.fetches, 2, 'an unknown kid right after a fetch does not fetch again');
+    // an unknown kid right after a fetch does not fetch again
+    expect(jwks.fetches).toBe(2);
   });
 
   it('keeps working on a warm cache while the JWKS is down, and fails closed on a cold one', async () => {
     await verify(await sign(current));
     jwks.down = true;
-    assert.ok(await verify(await sign(current)));
+    expect(await verify(await sign(current))).toBeTruthy();
     const cold = new IdTokenVerifier(jwks.url, [ISSUER], CLIENT, { timeoutMs: 2000 });
-    await assert.rejects(
+    await expect(
       cold.verify(await sign(current), { nonceHash: sha256(NONCE), accessToken: ACCESS_TOKEN }),
-      (error: unknown) =>
-        error instanceof SignInError && error.code === SignInErrorCode.UpstreamUnavailable,
-    );
+    ).rejects.toMatchObject({ name: 'SignInError', code: SignInErrorCode.UpstreamUnavailable });
   });
 
   it('with an allowed hosted domain, refuses other domains and consumer accounts', async () => {
@@ -236,8 +234,7 @@ describe('IdTokenVerifier', () => {
       timeoutMs: 2000,
       allowedHostedDomain: 'example.com',
     });
-    assert.equal(
-      (await verify(await sign(current, { hd: 'example.com' }))).hostedDomain,
+    expect((await verify(await sign(current, { hd: 'example.com' }))).hostedDomain).toBe(
       'example.com',
     );
     await refusedWith(

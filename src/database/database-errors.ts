@@ -21,7 +21,8 @@ const UNAVAILABLE_MESSAGES =
 
 /** True when an error (or its cause) says the database is out of reach: retryable, not a bug. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Object && depth < 4; depth++) {
+  // typeof, not instanceof Object: errors made by Node itself may come from another realm (vm, Jest).
+  for (let current = error, depth = 0; isObject(current) && depth < 4; depth++) {
     const { code, message, driverError, cause } = current as {
       code?: unknown;
       message?: unknown;
@@ -33,4 +34,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     current = driverError ?? cause;
   }
   return false;
+}
+
+function isObject(value: unknown): value is object {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null;
 }

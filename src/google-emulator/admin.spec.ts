@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { googleEmulatorPlugin } from './google-emulator.plugin.js';
@@ -19,14 +18,14 @@ import {
   readConsentForm,
   refresh,
   signIn,
-} from './spec-harness.spec.js';
+} from './emulator.test-harness.js';
 
 describe('admin API', () => {
   let app: FastifyInstance;
-  before(async () => {
+  beforeAll(async () => {
     app = await buildEmulator();
   });
-  after(() => app.close());
+  afterAll(() => app.close());
 
   it('counts requests per endpoint and resets', async () => {
     await app.inject({ method: 'DELETE', url: `${BASE}/__emulator/stats` });
@@ -37,7 +36,7 @@ describe('admin API', () => {
     await getJson(app, `/tokeninfo?access_token=${tokens.access_token}`);
     await postForm(app, '/revoke', { token: tokens.access_token });
     await authorize(app, { client_id: 'nobody' });
-    assert.deepEqual((await getJson(app, '/__emulator/stats')).json(), {
+    expect((await getJson(app, '/__emulator/stats')).json()).toEqual({
       authorizationRequests: 2,
       authorizationCodesIssued: 1,
       tokenGrants: { authorization_code: 1, refresh_token: 2 },
@@ -47,7 +46,7 @@ describe('admin API', () => {
       errors: { invalid_grant: 1, invalid_client: 1 },
     });
     const reset = await app.inject({ method: 'DELETE', url: `${BASE}/__emulator/stats` });
-    assert.equal(reset.json<{ userinfo: number }>().userinfo, 0);
+    expect(reset.json<{ userinfo: number }>().userinfo).toBe(0);
   });
 
   it('registers clients, adding redirect URIs for the same secret', async () => {
@@ -57,13 +56,13 @@ describe('admin API', () => {
       redirect_uris: ['http://127.0.0.1:4001/cb'],
     };
     const created = await postJson(app, '/__emulator/clients', client);
-    assert.equal(created.statusCode, 201);
+    expect(created.statusCode).toBe(201);
     const second = await postJson(app, '/__emulator/clients', {
       ...client,
       redirect_uris: ['http://127.0.0.1:4002/cb'],
     });
-    assert.equal(second.statusCode, 201);
-    assert.deepEqual(second.json(), {
+    expect(second.statusCode).toBe(201);
+    expect(second.json()).toEqual({
       client_id: client.client_id,
       redirect_uris: ['http://127.0.0.1:4001/cb', 'http://127.0.0.1:4002/cb'],
     });
@@ -71,9 +70,9 @@ describe('admin API', () => {
       client_id: client.client_id,
       redirect_uri: 'http://127.0.0.1:4002/cb',
     });
-    assert.equal(page.statusCode, 200);
+    expect(page.statusCode).toBe(200);
     const conflict = await postJson(app, '/__emulator/clients', { ...client, client_secret: 'x' });
-    assert.equal(conflict.statusCode, 409);
+    expect(conflict.statusCode).toBe(409);
   });
 
   it('refuses bad client input with a clear message', async () => {
@@ -82,9 +81,8 @@ describe('admin API', () => {
       client_secret: 'y',
       redirect_uris: ['not a url'],
     });
-    assert.equal(response.statusCode, 400);
-    assert.match(
-      response.json<{ error: string }>().error,
+    expect(response.statusCode).toBe(400);
+    expect(response.json<{ error: string }>().error).toMatch(
       /redirect_uris\.0: must be an absolute URL/,
     );
   });
@@ -95,17 +93,17 @@ describe('admin API', () => {
       name: 'Grace Hopper',
       hd: 'example.com',
     });
-    assert.equal(response.statusCode, 201);
+    expect(response.statusCode).toBe(201);
     const user = response.json<{ sub: string; email: string; hd: string }>();
-    assert.match(user.sub, /^\d{21}$/);
-    assert.equal(user.hd, 'example.com');
+    expect(user.sub).toMatch(/^\d{21}$/);
+    expect(user.hd).toBe('example.com');
     const page = await authorize(app, { login_hint: 'grace@example.com' });
-    assert.equal(readConsentForm(page.body).checkedSub, user.sub);
+    expect(readConsentForm(page.body).checkedSub).toBe(user.sub);
     const callback = await obtainCode(app, { login_hint: 'grace@example.com' });
-    assert.equal(callback.get('hd'), 'example.com');
+    expect(callback.get('hd')).toBe('example.com');
     const bad = await postJson(app, '/__emulator/users', { email: 'nope', name: 'X' });
-    assert.equal(bad.statusCode, 400);
-    assert.match(bad.json<{ error: string }>().error, /email: must be an email address/);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ error: string }>().error).toMatch(/email: must be an email address/);
   });
 
   it('revokes every grant of a user, across clients', async () => {
@@ -119,8 +117,8 @@ describe('admin API', () => {
       client_secret: OTHER_CLIENT.clientSecret,
     });
     const response = await postJson(app, '/__emulator/revoke', { email: 'ada@example.com' });
-    assert.deepEqual(response.json(), { revokedGrants: 2 });
-    assert.equal((await refresh(app, String(mine.refresh_token))).statusCode, 400);
+    expect(response.json()).toEqual({ revokedGrants: 2 });
+    expect((await refresh(app, String(mine.refresh_token))).statusCode).toBe(400);
     const otherRefresh = await refresh(
       app,
       String(theirs.json<{ refresh_token: string }>().refresh_token),
@@ -129,12 +127,12 @@ describe('admin API', () => {
         client_secret: OTHER_CLIENT.clientSecret,
       },
     );
-    assert.equal(otherRefresh.json<{ error: string }>().error, 'invalid_grant');
-    assert.deepEqual((await postJson(app, '/__emulator/revoke', { sub: ADA_SUB })).json(), {
+    expect(otherRefresh.json<{ error: string }>().error).toBe('invalid_grant');
+    expect((await postJson(app, '/__emulator/revoke', { sub: ADA_SUB })).json()).toEqual({
       revokedGrants: 0,
     });
-    assert.equal((await postJson(app, '/__emulator/revoke', { sub: '1' })).statusCode, 404);
-    assert.equal((await postJson(app, '/__emulator/revoke', {})).statusCode, 400);
+    expect((await postJson(app, '/__emulator/revoke', { sub: '1' })).statusCode).toBe(404);
+    expect((await postJson(app, '/__emulator/revoke', {})).statusCode).toBe(400);
   });
 
   it('validates faults', async () => {
@@ -149,14 +147,14 @@ describe('admin API', () => {
     ];
     for (const fault of refused) {
       const response = await postJson(app, '/__emulator/faults', fault);
-      assert.equal(response.statusCode, 400, JSON.stringify(fault));
-      assert.ok(response.json<{ error: string }>().error.length > 0);
+      expect(response.statusCode).toBe(400);
+      expect(response.json<{ error: string }>().error.length).toBeGreaterThan(0);
     }
   });
 
   it('moves the clock forward', async () => {
     const response = await postJson(app, '/__emulator/clock', { advanceSeconds: 10 });
-    assert.deepEqual(response.json(), { offsetSeconds: 10 });
+    expect(response.json()).toEqual({ offsetSeconds: 10 });
   });
 });
 
@@ -165,10 +163,10 @@ describe('plugin options', () => {
     const app = await buildEmulator({ tokenMarker: 'CANARY42' });
     try {
       const code = String((await obtainCode(app, { access_type: 'offline' })).get('code'));
-      assert.ok(code.includes('CANARY42'));
+      expect(code.includes('CANARY42')).toBeTruthy();
       const tokens = (await exchangeCode(app, code)).json<Record<string, string>>();
-      assert.ok(tokens.access_token.includes('CANARY42'));
-      assert.ok(tokens.refresh_token.includes('CANARY42'));
+      expect(tokens.access_token.includes('CANARY42')).toBeTruthy();
+      expect(tokens.refresh_token.includes('CANARY42')).toBeTruthy();
     } finally {
       await app.close();
     }
@@ -177,7 +175,7 @@ describe('plugin options', () => {
   it('mounts no admin API when adminApi is false', async () => {
     const app = await buildEmulator({ adminApi: false });
     try {
-      assert.equal((await getJson(app, '/__emulator/stats')).statusCode, 404);
+      expect((await getJson(app, '/__emulator/stats')).statusCode).toBe(404);
     } finally {
       await app.close();
     }
@@ -194,8 +192,8 @@ describe('plugin options', () => {
     });
     try {
       const tokens = await signIn(app);
-      assert.match(tokens.access_token, /^ya29\./);
-      assert.equal((await app.inject({ url: '/token' })).statusCode, 404);
+      expect(tokens.access_token).toMatch(/^ya29\./);
+      expect((await app.inject({ url: '/token' })).statusCode).toBe(404);
     } finally {
       await app.close();
     }
@@ -203,9 +201,9 @@ describe('plugin options', () => {
 
   it('refuses an issuer that is not an absolute URL', async () => {
     const app = Fastify();
-    await assert.rejects(async () => {
+    await expect(async () => {
       await app.register(googleEmulatorPlugin, { issuer: '/relative', accessTokenTtlSeconds: 60 });
-    }, /issuer must be an absolute http\(s\) URL/);
+    }).rejects.toThrow(/issuer must be an absolute http\(s\) URL/);
     await app.close();
   });
 });

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import {
   ADA_SUB,
@@ -14,24 +13,25 @@ import {
   obtainCode,
   postForm,
   readConsentForm,
-} from './spec-harness.spec.js';
+} from './emulator.test-harness.js';
 
 describe('authorization endpoint', () => {
   let app: FastifyInstance;
-  before(async () => {
+  beforeAll(async () => {
     app = await buildEmulator();
   });
-  after(() => app.close());
+  afterAll(() => app.close());
 
   function assertErrorPage(
     response: Awaited<ReturnType<typeof authorize>>,
     status: number,
     code: string,
   ): void {
-    assert.equal(response.statusCode, status);
-    assert.equal(response.headers.location, undefined, 'an error page never redirects');
-    assert.match(String(response.headers['content-type']), /^text\/html/);
-    assert.ok(response.body.includes(`Error ${status}: ${code}`), response.body);
+    expect(response.statusCode).toBe(status);
+    // an error page never redirects
+    expect(response.headers.location).toBe(undefined);
+    expect(String(response.headers['content-type'])).toMatch(/^text\/html/);
+    expect(response.body.includes(`Error ${status}: ${code}`)).toBeTruthy();
   }
 
   it('shows 401 invalid_client for an unknown client', async () => {
@@ -47,7 +47,7 @@ describe('authorization endpoint', () => {
     for (const name of ['client_id', 'redirect_uri', 'response_type', 'scope']) {
       const response = await authorize(app, { [name]: '' });
       assertErrorPage(response, 400, 'invalid_request');
-      assert.ok(response.body.includes(`Missing required parameter: ${name}`));
+      expect(response.body.includes(`Missing required parameter: ${name}`)).toBeTruthy();
     }
   });
 
@@ -58,74 +58,75 @@ describe('authorization endpoint', () => {
   it('shows invalid_scope for an unknown scope, listing valid and invalid ones', async () => {
     const response = await authorize(app, { scope: 'openid email calendar' });
     assertErrorPage(response, 400, 'invalid_scope');
-    assert.ok(response.body.includes('valid=[openid, email], invalid=[calendar]'));
+    expect(response.body.includes('valid=[openid, email], invalid=[calendar]')).toBeTruthy();
   });
 
   it('accepts any googleapis auth URL scope', async () => {
     const response = await authorize(app, {
       scope: 'openid https://www.googleapis.com/auth/drive.readonly',
     });
-    assert.equal(response.statusCode, 200);
+    expect(response.statusCode).toBe(200);
   });
 
   it('applies the approval_prompt rules', async () => {
     const auto = await authorize(app, { approval_prompt: 'auto' });
     assertErrorPage(auto, 400, 'invalid_request');
-    assert.ok(auto.body.includes('approval_prompt: &#39;auto&#39; is not valid'));
+    expect(auto.body.includes('approval_prompt: &#39;auto&#39; is not valid')).toBeTruthy();
     const both = await authorize(app, { approval_prompt: 'force', prompt: 'consent' });
     assertErrorPage(both, 400, 'invalid_request');
-    assert.ok(both.body.includes('Conflict params: approval_prompt and prompt'));
-    assert.equal((await authorize(app, { approval_prompt: 'force' })).statusCode, 200);
+    expect(both.body.includes('Conflict params: approval_prompt and prompt')).toBeTruthy();
+    expect((await authorize(app, { approval_prompt: 'force' })).statusCode).toBe(200);
   });
 
   it('serves the consent form contract, with the login_hint user checked', async () => {
     const firstByDefault = readConsentForm((await authorize(app)).body);
-    assert.equal(firstByDefault.checkedSub, ADA_SUB);
+    expect(firstByDefault.checkedSub).toBe(ADA_SUB);
     const page = await authorize(app, { login_hint: 'alan@example.com' });
-    assert.equal(page.statusCode, 200);
+    expect(page.statusCode).toBe(200);
     const form = readConsentForm(page.body);
-    assert.equal(form.actionPath, '/__google/signin/oauth/consent');
-    assert.ok(page.body.includes(`action="${ISSUER}/signin/oauth/consent"`));
-    assert.equal(form.checkedSub, ALAN_SUB);
-    assert.ok(page.body.includes(`name="sub" value="${ADA_SUB}"`));
-    assert.ok(
+    expect(form.actionPath).toBe('/__google/signin/oauth/consent');
+    expect(page.body.includes(`action="${ISSUER}/signin/oauth/consent"`)).toBeTruthy();
+    expect(form.checkedSub).toBe(ALAN_SUB);
+    expect(page.body.includes(`name="sub" value="${ADA_SUB}"`)).toBeTruthy();
+    expect(
       page.body.includes('<button type="submit" name="decision" value="allow">Allow</button>'),
-    );
-    assert.ok(page.body.includes('<button type="submit" name="decision" value="deny">'));
+    ).toBeTruthy();
+    expect(page.body.includes('<button type="submit" name="decision" value="deny">')).toBeTruthy();
     const bySub = readConsentForm((await authorize(app, { login_hint: ALAN_SUB })).body);
-    assert.equal(bySub.checkedSub, ALAN_SUB);
+    expect(bySub.checkedSub).toBe(ALAN_SUB);
   });
 
   it('redirects with access_denied and the state when the user denies', async () => {
     const page = await authorize(app, { state: 'a b&c=d' });
     const callback = callbackOf(await decide(app, page.body, 'deny'));
-    assert.equal(callback.origin + callback.pathname, REDIRECT_URI);
-    assert.equal(callback.searchParams.get('error'), 'access_denied');
-    assert.equal(callback.searchParams.get('state'), 'a b&c=d');
-    assert.equal(callback.searchParams.get('code'), null);
+    expect(callback.origin + callback.pathname).toBe(REDIRECT_URI);
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('state')).toBe('a b&c=d');
+    expect(callback.searchParams.get('code')).toBe(null);
   });
 
   it('redirects with Google’s callback parameters when the user allows', async () => {
     const page = await authorize(app, { state: 'xyz/+=' });
     const response = await decide(app, page.body, 'allow');
     const location = String(response.headers.location);
-    assert.match(location, /code=4%2F0A/, 'the code arrives URL-encoded');
-    assert.match(location, /scope=openid\+email\+profile\+https/, 'spaces in scope are +');
+    // the code arrives URL-encoded
+    expect(location).toMatch(/code=4%2F0A/);
+    // spaces in scope are +
+    expect(location).toMatch(/scope=openid\+email\+profile\+https/);
     const callback = callbackOf(response).searchParams;
-    assert.equal(callback.get('state'), 'xyz/+=');
-    assert.equal(callback.get('iss'), ISSUER);
-    assert.match(String(callback.get('code')), /^4\/0A/);
-    assert.equal(
-      callback.get('scope'),
+    expect(callback.get('state')).toBe('xyz/+=');
+    expect(callback.get('iss')).toBe(ISSUER);
+    expect(String(callback.get('code'))).toMatch(/^4\/0A/);
+    expect(callback.get('scope')).toBe(
       'openid email profile https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile',
     );
-    assert.equal(callback.get('authuser'), '0');
-    assert.equal(callback.get('prompt'), 'consent');
+    expect(callback.get('authuser')).toBe('0');
+    expect(callback.get('prompt')).toBe('consent');
   });
 
   it('refuses an unknown or already used request_id with a 400 page', async () => {
     const page = await authorize(app);
-    assert.equal((await decide(app, page.body, 'allow')).statusCode, 302);
+    expect((await decide(app, page.body, 'allow')).statusCode).toBe(302);
     assertErrorPage(await decide(app, page.body, 'allow'), 400, 'invalid_request');
     const unknown = await postForm(app, '/signin/oauth/consent', {
       request_id: 'nope',
@@ -143,27 +144,27 @@ describe('authorization endpoint', () => {
 
 describe('prompt=none and include_granted_scopes', () => {
   let app: FastifyInstance;
-  before(async () => {
+  beforeAll(async () => {
     app = await buildEmulator();
   });
-  after(() => app.close());
+  afterAll(() => app.close());
 
   it('redirects with interaction_required before any consent', async () => {
     const response = await authorize(app, { prompt: 'none', login_hint: ALAN_SUB });
     const callback = callbackOf(response).searchParams;
-    assert.equal(callback.get('error'), 'interaction_required');
-    assert.equal(callback.get('error_subtype'), 'access_denied');
-    assert.equal(callback.get('state'), 'state-123');
+    expect(callback.get('error')).toBe('interaction_required');
+    expect(callback.get('error_subtype')).toBe('access_denied');
+    expect(callback.get('state')).toBe('state-123');
   });
 
   it('issues a code without a page once the scopes were granted', async () => {
     await obtainCode(app, { login_hint: ALAN_SUB }, ALAN_SUB);
     const response = await authorize(app, { prompt: 'none', login_hint: 'alan@example.com' });
     const callback = callbackOf(response).searchParams;
-    assert.match(String(callback.get('code')), /^4\/0A/);
-    assert.equal(callback.get('prompt'), 'none');
+    expect(String(callback.get('code'))).toMatch(/^4\/0A/);
+    expect(callback.get('prompt')).toBe('none');
     const exchange = await exchangeCode(app, String(callback.get('code')));
-    assert.equal(exchange.statusCode, 200);
+    expect(exchange.statusCode).toBe(200);
   });
 
   it('still asks for consent when prompt=none wants more scopes than granted', async () => {
@@ -172,7 +173,7 @@ describe('prompt=none and include_granted_scopes', () => {
       login_hint: ALAN_SUB,
       scope: 'openid https://www.googleapis.com/auth/drive.readonly',
     });
-    assert.equal(callbackOf(response).searchParams.get('error'), 'interaction_required');
+    expect(callbackOf(response).searchParams.get('error')).toBe('interaction_required');
   });
 
   it('adds the scopes granted before when include_granted_scopes=true', async () => {
@@ -186,13 +187,13 @@ describe('prompt=none and include_granted_scopes', () => {
     const tokens = (await exchangeCode(app, String(callback.get('code')))).json<{
       scope: string;
     }>();
-    assert.deepEqual(tokens.scope.split(' ').sort(), [
+    expect(tokens.scope.split(' ').sort()).toEqual([
       drive,
       'https://www.googleapis.com/auth/userinfo.email',
       'openid',
     ]);
     const without = await obtainCode(app, { scope: drive }, ADA_SUB);
     const narrow = (await exchangeCode(app, String(without.get('code')))).json<{ scope: string }>();
-    assert.equal(narrow.scope, drive);
+    expect(narrow.scope).toBe(drive);
   });
 });

@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import {
   BASE,
@@ -11,20 +10,20 @@ import {
   refresh,
   signIn,
   type TokenBody,
-} from './spec-harness.spec.js';
+} from './emulator.test-harness.js';
 
 describe('fault injection', () => {
   let app: FastifyInstance;
   let refreshToken: string;
-  before(async () => {
+  beforeAll(async () => {
     app = await buildEmulator();
     refreshToken = String((await signIn(app, { access_type: 'offline' })).refresh_token);
   });
-  after(() => app.close());
+  afterAll(() => app.close());
 
   async function addFault(fault: Record<string, unknown>): Promise<void> {
     const response = await postJson(app, '/__emulator/faults', fault);
-    assert.equal(response.statusCode, 201, response.body);
+    expect(response.statusCode).toBe(201);
   }
 
   async function clearFaults(): Promise<void> {
@@ -36,16 +35,17 @@ describe('fault injection', () => {
     await addFault({ endpoint: 'token', status: 503, count: 2 });
     for (let attempt = 0; attempt < 2; attempt += 1) {
       const failed = await refresh(app, refreshToken);
-      assert.equal(failed.statusCode, 503);
-      assert.equal(failed.json<{ error: { status: string } }>().error.status, 'UNAVAILABLE');
+      expect(failed.statusCode).toBe(503);
+      expect(failed.json<{ error: { status: string } }>().error.status).toBe('UNAVAILABLE');
     }
-    assert.equal((await refresh(app, refreshToken)).statusCode, 200);
+    expect((await refresh(app, refreshToken)).statusCode).toBe(200);
     const stats = (await getJson(app, '/__emulator/stats')).json<{
       errors: Record<string, number>;
       tokenGrants: { refresh_token: number };
     }>();
-    assert.equal(stats.errors['503'], 2);
-    assert.equal(stats.tokenGrants.refresh_token, 1, 'faulted requests never reached the grant');
+    expect(stats.errors['503']).toBe(2);
+    // faulted requests never reached the grant
+    expect(stats.tokenGrants.refresh_token).toBe(1);
   });
 
   it('injects a Google token error once, leaving the grant alive', async () => {
@@ -56,18 +56,18 @@ describe('fault injection', () => {
       'invalid_grant',
       'Token has been expired or revoked.',
     );
-    assert.equal((await refresh(app, refreshToken)).statusCode, 200);
+    expect((await refresh(app, refreshToken)).statusCode).toBe(200);
     await addFault({ endpoint: '*', error: 'invalid_rapt' });
     const rapt = await refresh(app, refreshToken);
-    assert.equal(rapt.statusCode, 400);
-    assert.equal(rapt.json<{ error_subtype: string }>().error_subtype, 'invalid_rapt');
+    expect(rapt.statusCode).toBe(400);
+    expect(rapt.json<{ error_subtype: string }>().error_subtype).toBe('invalid_rapt');
   });
 
   it('rotates refresh tokens until cleared', async () => {
     await addFault({ endpoint: 'token', rotateRefreshTokens: true });
     const rotated = (await refresh(app, refreshToken)).json<TokenBody>();
-    assert.match(String(rotated.refresh_token), /^1\/\/0/);
-    assert.notEqual(rotated.refresh_token, refreshToken);
+    expect(String(rotated.refresh_token)).toMatch(/^1\/\/0/);
+    expect(rotated.refresh_token).not.toBe(refreshToken);
     assertTokenError(
       await refresh(app, refreshToken),
       400,
@@ -75,41 +75,41 @@ describe('fault injection', () => {
       'Token has been expired or revoked.',
     );
     const again = (await refresh(app, String(rotated.refresh_token))).json<TokenBody>();
-    assert.ok(again.refresh_token);
+    expect(again.refresh_token).toBeTruthy();
     await clearFaults();
     const stable = (await refresh(app, String(again.refresh_token))).json<TokenBody>();
-    assert.equal(stable.refresh_token, undefined);
+    expect(stable.refresh_token).toBe(undefined);
     refreshToken = String(again.refresh_token);
   });
 
   it('answers 403 with an HTML page, and 429 on every endpoint with *', async () => {
     await addFault({ endpoint: 'token', status: 403 });
     const throttled = await refresh(app, refreshToken);
-    assert.equal(throttled.statusCode, 403);
-    assert.match(String(throttled.headers['content-type']), /^text\/html/);
-    assert.ok(throttled.body.includes('Rate Limit Exceeded'));
+    expect(throttled.statusCode).toBe(403);
+    expect(String(throttled.headers['content-type'])).toMatch(/^text\/html/);
+    expect(throttled.body.includes('Rate Limit Exceeded')).toBeTruthy();
     await addFault({ endpoint: '*', status: 429 });
-    assert.equal((await getJson(app, '/oauth2/v3/userinfo')).statusCode, 429);
-    assert.equal((await getJson(app, '/oauth2/v3/userinfo')).statusCode, 401);
+    expect((await getJson(app, '/oauth2/v3/userinfo')).statusCode).toBe(429);
+    expect((await getJson(app, '/oauth2/v3/userinfo')).statusCode).toBe(401);
   });
 
   it('answers the authorization endpoint with an HTML error page', async () => {
     await addFault({ endpoint: 'authorization', status: 500 });
     const response = await getJson(app, '/o/oauth2/v2/auth?client_id=x');
-    assert.equal(response.statusCode, 500);
-    assert.match(String(response.headers['content-type']), /^text\/html/);
+    expect(response.statusCode).toBe(500);
+    expect(String(response.headers['content-type'])).toMatch(/^text\/html/);
   });
 
   it('adds latency to every request of the endpoint until cleared', async () => {
     await addFault({ endpoint: 'certs', latencyMs: 60 });
     for (let attempt = 0; attempt < 2; attempt += 1) {
       const started = performance.now();
-      assert.equal((await getJson(app, '/oauth2/v3/certs')).statusCode, 200);
-      assert.ok(performance.now() - started >= 55);
+      expect((await getJson(app, '/oauth2/v3/certs')).statusCode).toBe(200);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(55);
     }
     await clearFaults();
     const faults = (await getJson(app, '/__emulator/faults')).json<{ faults: unknown[] }>();
-    assert.deepEqual(faults.faults, []);
+    expect(faults.faults).toEqual([]);
   });
 });
 
@@ -117,13 +117,13 @@ describe('timeout fault over real HTTP', () => {
   let app: FastifyInstance;
   let url: string;
   const logged = new EventTarget();
-  before(async () => {
+  beforeAll(async () => {
     app = await buildEmulator({
       log: (line) => logged.dispatchEvent(new CustomEvent('line', { detail: line })),
     });
     url = `${await app.listen({ host: '127.0.0.1', port: 0 })}${BASE}`;
   });
-  after(() => app.close());
+  afterAll(() => app.close());
 
   async function armTimeout(): Promise<void> {
     const response = await fetch(`${url}/__emulator/faults`, {
@@ -131,20 +131,19 @@ describe('timeout fault over real HTTP', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ endpoint: 'userinfo', timeout: true }),
     });
-    assert.equal(response.status, 201);
+    expect(response.status).toBe(201);
   }
 
   it('holds the request until the client gives up, then answers again', async () => {
     await armTimeout();
-    await assert.rejects(
+    await expect(
       fetch(`${url}/v1/userinfo`, { signal: AbortSignal.timeout(150) }),
-      (error: Error) => error.name === 'TimeoutError',
-    );
-    assert.equal((await fetch(`${url}/v1/userinfo`)).status, 401);
+    ).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect((await fetch(`${url}/v1/userinfo`)).status).toBe(401);
     const stats = (await (await fetch(`${url}/__emulator/stats`)).json()) as {
       errors: Record<string, number>;
     };
-    assert.equal(stats.errors.timeout, 1);
+    expect(stats.errors.timeout).toBe(1);
   });
 
   it('lets a held request go when the server closes', async () => {
@@ -153,6 +152,6 @@ describe('timeout fault over real HTTP', () => {
     const held = fetch(`${url}/v1/userinfo`);
     await holding;
     await app.close();
-    await assert.rejects(held);
+    await expect(held).rejects.toThrow();
   });
 });

@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
 import { createHash, createVerify } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import {
@@ -11,11 +10,11 @@ import {
   getJson,
   postJson,
   signIn,
-} from './spec-harness.spec.js';
+} from './emulator.test-harness.js';
 
 describe('ID tokens', () => {
   let app: FastifyInstance;
-  before(async () => {
+  beforeAll(async () => {
     app = await buildEmulator({
       users: [
         {
@@ -30,7 +29,7 @@ describe('ID tokens', () => {
       ],
     });
   });
-  after(() => app.close());
+  afterAll(() => app.close());
 
   async function jwks(): Promise<JSONWebKeySet> {
     return (await getJson(app, '/oauth2/v3/certs')).json<JSONWebKeySet>();
@@ -43,34 +42,34 @@ describe('ID tokens', () => {
       createLocalJWKSet(await jwks()),
       { issuer: ISSUER, audience: CLIENT.clientId },
     );
-    assert.equal(protectedHeader.alg, 'RS256');
-    assert.equal(protectedHeader.typ, 'JWT');
-    assert.match(String(protectedHeader.kid), /^[0-9a-f]{40}$/);
+    expect(protectedHeader.alg).toBe('RS256');
+    expect(protectedHeader.typ).toBe('JWT');
+    expect(String(protectedHeader.kid)).toMatch(/^[0-9a-f]{40}$/);
     const expectedHash = createHash('sha256')
       .update(tokens.access_token)
       .digest()
       .subarray(0, 16)
       .toString('base64url');
-    assert.equal(payload.at_hash, expectedHash);
-    assert.equal(payload.nonce, 'nonce-42');
-    assert.equal(payload.azp, CLIENT.clientId);
-    assert.equal(payload.sub, '100000000000000000001');
-    assert.equal(payload.email, 'grace@corp.example');
-    assert.equal(payload.email_verified, true);
-    assert.equal(payload.hd, 'corp.example');
-    assert.equal(payload.name, 'Grace Hopper');
-    assert.equal(payload.given_name, 'Grace');
-    assert.equal(payload.family_name, 'Hopper');
-    assert.equal(payload.picture, 'https://example.com/grace.png');
-    assert.equal(Number(payload.exp) - Number(payload.iat), 3600);
+    expect(payload.at_hash).toBe(expectedHash);
+    expect(payload.nonce).toBe('nonce-42');
+    expect(payload.azp).toBe(CLIENT.clientId);
+    expect(payload.sub).toBe('100000000000000000001');
+    expect(payload.email).toBe('grace@corp.example');
+    expect(payload.email_verified).toBe(true);
+    expect(payload.hd).toBe('corp.example');
+    expect(payload.name).toBe('Grace Hopper');
+    expect(payload.given_name).toBe('Grace');
+    expect(payload.family_name).toBe('Hopper');
+    expect(payload.picture).toBe('https://example.com/grace.png');
+    expect(Number(payload.exp) - Number(payload.iat)).toBe(3600);
   });
 
   it('leaves out profile and email claims that were not granted', async () => {
     const tokens = await signIn(app, { scope: 'openid' });
     const { payload } = await jwtVerify(String(tokens.id_token), createLocalJWKSet(await jwks()));
-    assert.equal(payload.email, undefined);
-    assert.equal(payload.name, undefined);
-    assert.equal(payload.nonce, undefined);
+    expect(payload.email).toBe(undefined);
+    expect(payload.name).toBe(undefined);
+    expect(payload.nonce).toBe(undefined);
   });
 
   it('verifies against the v1 PEM certificate of its kid', async () => {
@@ -80,18 +79,18 @@ describe('ID tokens', () => {
     const pems = (await getJson(app, '/oauth2/v1/certs')).json<Record<string, string>>();
     const [header, payload, signature] = idToken.split('.');
     const verifier = createVerify('RSA-SHA256').update(`${header}.${payload}`);
-    assert.ok(verifier.verify(pems[String(kid)], Buffer.from(signature, 'base64url')));
+    expect(verifier.verify(pems[String(kid)], Buffer.from(signature, 'base64url'))).toBeTruthy();
   });
 
   it('rotates: new tokens use the new key, the previous key stays published', async () => {
     const before = decodeProtectedHeader(String((await signIn(app)).id_token)).kid;
     const rotation = await postJson(app, '/__emulator/keys/rotate', {});
-    assert.equal(rotation.statusCode, 201);
+    expect(rotation.statusCode).toBe(201);
     const { kid } = rotation.json<{ kid: string }>();
     const after = decodeProtectedHeader(String((await signIn(app)).id_token)).kid;
-    assert.equal(after, kid);
+    expect(after).toBe(kid);
     const published = (await jwks()).keys.map((key) => key.kid);
-    assert.deepEqual(published, [kid, before]);
+    expect(published).toEqual([kid, before]);
   });
 
   it('uses the default users when none are configured', async () => {
@@ -102,8 +101,8 @@ describe('ID tokens', () => {
         String(tokens.id_token),
         createLocalJWKSet((await getJson(defaults, '/oauth2/v3/certs')).json<JSONWebKeySet>()),
       );
-      assert.equal(payload.sub, ADA_SUB);
-      assert.equal(payload.hd, undefined);
+      expect(payload.sub).toBe(ADA_SUB);
+      expect(payload.hd).toBe(undefined);
     } finally {
       await defaults.close();
     }

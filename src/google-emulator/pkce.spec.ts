@@ -1,15 +1,19 @@
-import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
-import { assertTokenError, buildEmulator, exchangeCode, obtainCode } from './spec-harness.spec.js';
+import {
+  assertTokenError,
+  buildEmulator,
+  exchangeCode,
+  obtainCode,
+} from './emulator.test-harness.js';
 
 describe('token endpoint: PKCE', () => {
   let app: FastifyInstance;
-  before(async () => {
+  beforeAll(async () => {
     app = await buildEmulator();
   });
-  after(() => app.close());
+  afterAll(() => app.close());
 
   const verifier = 'v'.repeat(43) + '-._~';
   const s256 = createHash('sha256').update(verifier).digest('base64url');
@@ -22,7 +26,7 @@ describe('token endpoint: PKCE', () => {
 
   it('accepts the right S256 verifier', async () => {
     const code = await pkceCode(s256, 'S256');
-    assert.equal((await exchangeCode(app, code, { code_verifier: verifier })).statusCode, 200);
+    expect((await exchangeCode(app, code, { code_verifier: verifier })).statusCode).toBe(200);
   });
 
   it('refuses a wrong or missing S256 verifier', async () => {
@@ -34,7 +38,7 @@ describe('token endpoint: PKCE', () => {
       'Invalid code verifier.',
     );
     assertTokenError(await exchangeCode(app, code), 400, 'invalid_grant', 'Missing code verifier.');
-    assert.equal((await exchangeCode(app, code, { code_verifier: verifier })).statusCode, 200);
+    expect((await exchangeCode(app, code, { code_verifier: verifier })).statusCode).toBe(200);
   });
 
   it('treats a challenge without a method as plain', async () => {
@@ -45,9 +49,9 @@ describe('token endpoint: PKCE', () => {
       'invalid_grant',
       'Invalid code verifier.',
     );
-    assert.equal((await exchangeCode(app, code, { code_verifier: verifier })).statusCode, 200);
+    expect((await exchangeCode(app, code, { code_verifier: verifier })).statusCode).toBe(200);
     const explicit = await pkceCode(verifier, 'plain');
-    assert.equal((await exchangeCode(app, explicit, { code_verifier: verifier })).statusCode, 200);
+    expect((await exchangeCode(app, explicit, { code_verifier: verifier })).statusCode).toBe(200);
   });
 
   it('refuses a verifier for a code without a challenge', async () => {

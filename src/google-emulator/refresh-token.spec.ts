@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import {
   ALAN_SUB,
@@ -11,69 +10,71 @@ import {
   refresh,
   signIn,
   type TokenBody,
-} from './spec-harness.spec.js';
+} from './emulator.test-harness.js';
 
 describe('token endpoint: when a refresh token is issued', () => {
   let app: FastifyInstance;
-  before(async () => {
+  beforeAll(async () => {
     app = await buildEmulator();
   });
-  after(() => app.close());
+  afterAll(() => app.close());
 
   it('gives none for online access', async () => {
-    assert.equal((await signIn(app, { login_hint: ALAN_SUB })).refresh_token, undefined);
+    expect((await signIn(app, { login_hint: ALAN_SUB })).refresh_token).toBe(undefined);
   });
 
   it('gives one on the first offline grant only', async () => {
-    assert.ok((await signIn(app, { access_type: 'offline' })).refresh_token);
-    assert.equal((await signIn(app, { access_type: 'offline' })).refresh_token, undefined);
+    expect((await signIn(app, { access_type: 'offline' })).refresh_token).toBeTruthy();
+    expect((await signIn(app, { access_type: 'offline' })).refresh_token).toBe(undefined);
   });
 
   it('gives one again when consent is forced', async () => {
-    assert.ok((await signIn(app, { access_type: 'offline', prompt: 'consent' })).refresh_token);
-    assert.ok(
+    expect(
+      (await signIn(app, { access_type: 'offline', prompt: 'consent' })).refresh_token,
+    ).toBeTruthy();
+    expect(
       (await signIn(app, { access_type: 'offline', approval_prompt: 'force' })).refresh_token,
-    );
+    ).toBeTruthy();
   });
 
   it('gives one again after the grant was revoked', async () => {
     const tokens = await signIn(app, { access_type: 'offline', prompt: 'consent' });
     const revoke = await postForm(app, '/revoke', { token: tokens.access_token });
-    assert.equal(revoke.statusCode, 200);
-    assert.ok((await signIn(app, { access_type: 'offline' })).refresh_token);
+    expect(revoke.statusCode).toBe(200);
+    expect((await signIn(app, { access_type: 'offline' })).refresh_token).toBeTruthy();
   });
 });
 
 describe('token endpoint: refresh_token grant', () => {
   let app: FastifyInstance;
   let refreshToken: string;
-  before(async () => {
+  beforeAll(async () => {
     app = await buildEmulator({ accessTokenTtlSeconds: 3 });
     refreshToken = String(
       (await signIn(app, { access_type: 'offline', nonce: 'n-1' })).refresh_token,
     );
   });
-  after(() => app.close());
+  afterAll(() => app.close());
 
   it('mints a new access token, same scope and expires_in, an id_token, no refresh token', async () => {
     const response = await refresh(app, refreshToken);
-    assert.equal(response.statusCode, 200, response.body);
+    expect(response.statusCode).toBe(200);
     const body = response.json<TokenBody>();
-    assert.deepEqual(Object.keys(body), [
+    expect(Object.keys(body)).toEqual([
       'access_token',
       'expires_in',
       'scope',
       'token_type',
       'id_token',
     ]);
-    assert.equal(body.expires_in, 3);
-    assert.equal(body.scope, OPENID_EMAIL_PROFILE);
+    expect(body.expires_in).toBe(3);
+    expect(body.scope).toBe(OPENID_EMAIL_PROFILE);
     const claims = JSON.parse(
       Buffer.from(String(body.id_token).split('.')[1], 'base64url').toString(),
     ) as Record<string, unknown>;
-    assert.equal(claims.nonce, undefined, 'no nonce on refresh');
-    assert.equal(
-      response.headers['cache-control'],
+    // no nonce on refresh
+    expect(claims.nonce).toBe(undefined);
+    expect(response.headers['cache-control']).toBe(
       'no-cache, no-store, max-age=0, must-revalidate',
     );
   });
@@ -111,7 +112,8 @@ describe('token endpoint: refresh_token grant', () => {
     for (let issued = 1; issued < 100; issued += 1) {
       await signIn(app, { access_type: 'offline', prompt: 'consent' });
     }
-    assert.equal((await refresh(app, first)).statusCode, 200, 'the 100th newest still works');
+    // the 100th newest still works
+    expect((await refresh(app, first)).statusCode).toBe(200);
     await signIn(app, { access_type: 'offline', prompt: 'consent' });
     assertTokenError(
       await refresh(app, first),

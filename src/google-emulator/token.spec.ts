@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import {
   BASE,
@@ -17,27 +16,26 @@ import {
   refresh,
   signIn,
   type TokenBody,
-} from './spec-harness.spec.js';
+} from './emulator.test-harness.js';
 
 describe('token endpoint: authorization_code grant', () => {
   let app: FastifyInstance;
-  before(async () => {
+  beforeAll(async () => {
     app = await buildEmulator({ accessTokenTtlSeconds: 5 });
   });
-  after(() => app.close());
+  afterAll(() => app.close());
 
   it('answers Google’s success body and no-cache headers', async () => {
     const callback = await obtainCode(app, { access_type: 'offline' });
     const response = await exchangeCode(app, String(callback.get('code')));
-    assert.equal(response.statusCode, 200);
-    assert.equal(response.headers['content-type'], 'application/json; charset=utf-8');
-    assert.equal(
-      response.headers['cache-control'],
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(response.headers['cache-control']).toBe(
       'no-cache, no-store, max-age=0, must-revalidate',
     );
-    assert.equal(response.headers.pragma, 'no-cache');
+    expect(response.headers.pragma).toBe('no-cache');
     const body = response.json<TokenBody>();
-    assert.deepEqual(Object.keys(body), [
+    expect(Object.keys(body)).toEqual([
       'access_token',
       'expires_in',
       'refresh_token',
@@ -45,20 +43,20 @@ describe('token endpoint: authorization_code grant', () => {
       'token_type',
       'id_token',
     ]);
-    assert.match(body.access_token, /^ya29\./);
-    assert.match(String(body.refresh_token), /^1\/\/0/);
-    assert.equal(body.expires_in, 5);
-    assert.equal(body.scope, OPENID_EMAIL_PROFILE);
-    assert.equal(body.token_type, 'Bearer');
+    expect(body.access_token).toMatch(/^ya29\./);
+    expect(String(body.refresh_token)).toMatch(/^1\/\/0/);
+    expect(body.expires_in).toBe(5);
+    expect(body.scope).toBe(OPENID_EMAIL_PROFILE);
+    expect(body.token_type).toBe('Bearer');
   });
 
   it('adds openid when only email was asked, and no id_token without identity scopes', async () => {
     const email = await signIn(app, { scope: 'email' });
-    assert.equal(email.scope, 'https://www.googleapis.com/auth/userinfo.email openid');
-    assert.ok(email.id_token);
+    expect(email.scope).toBe('https://www.googleapis.com/auth/userinfo.email openid');
+    expect(email.id_token).toBeTruthy();
     const drive = await signIn(app, { scope: 'https://www.googleapis.com/auth/drive.file' });
-    assert.equal(drive.scope, 'https://www.googleapis.com/auth/drive.file');
-    assert.equal(drive.id_token, undefined);
+    expect(drive.scope).toBe('https://www.googleapis.com/auth/drive.file');
+    expect(drive.id_token).toBe(undefined);
   });
 
   it('accepts client_secret_basic, query-string parameters and a charset suffix', async () => {
@@ -74,7 +72,7 @@ describe('token endpoint: authorization_code grant', () => {
       },
       { authorization: `Basic ${basic}` },
     );
-    assert.equal(viaBasic.statusCode, 200, viaBasic.body);
+    expect(viaBasic.statusCode).toBe(200);
     const second = await obtainCode(app);
     const query = new URLSearchParams({
       grant_type: 'authorization_code',
@@ -89,13 +87,13 @@ describe('token endpoint: authorization_code grant', () => {
       headers: { 'content-type': `${FORM};charset=UTF-8` },
       payload: '',
     });
-    assert.equal(viaQuery.statusCode, 200, viaQuery.body);
+    expect(viaQuery.statusCode).toBe(200);
   });
 
   it('treats empty parameters as absent (an empty code_verifier on a non-PKCE code)', async () => {
     const callback = await obtainCode(app);
     const response = await exchangeCode(app, String(callback.get('code')), { code_verifier: '' });
-    assert.equal(response.statusCode, 200, response.body);
+    expect(response.statusCode).toBe(200);
   });
 
   it('answers every client authentication error', async () => {
@@ -198,7 +196,7 @@ describe('token endpoint: authorization_code grant', () => {
       (await obtainCode(app, { access_type: 'offline', prompt: 'consent' })).get('code'),
     );
     const tokens = (await exchangeCode(app, code)).json<TokenBody>();
-    assert.equal((await refresh(app, String(tokens.refresh_token))).statusCode, 200);
+    expect((await refresh(app, String(tokens.refresh_token))).statusCode).toBe(200);
     assertTokenError(await exchangeCode(app, code), 400, 'invalid_grant', 'Bad Request');
     assertTokenError(
       await refresh(app, String(tokens.refresh_token)),
@@ -210,6 +208,6 @@ describe('token endpoint: authorization_code grant', () => {
       url: `${BASE}/oauth2/v3/userinfo`,
       headers: { authorization: `Bearer ${tokens.access_token}` },
     });
-    assert.equal(userinfo.statusCode, 401);
+    expect(userinfo.statusCode).toBe(401);
   });
 });

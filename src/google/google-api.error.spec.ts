@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import {
   classifyApiError,
   classifyTokenEndpointError,
@@ -17,15 +16,15 @@ describe('classifyTokenEndpointError', () => {
       'reauth related error (invalid_rapt)',
     ]) {
       const error = classifyTokenEndpointError(400, body('invalid_grant', description));
-      assert.equal(error.kind, GoogleErrorKind.InvalidGrant);
-      assert.equal(error.googleCode, 'invalid_grant');
-      assert.equal(error.retryable, false);
+      expect(error.kind).toBe(GoogleErrorKind.InvalidGrant);
+      expect(error.googleCode).toBe('invalid_grant');
+      expect(error.retryable).toBe(false);
     }
   });
 
   it('client errors are the operator’s problem, not a dead grant', () => {
     for (const code of ['invalid_client', 'unauthorized_client', 'deleted_client']) {
-      assert.equal(classifyTokenEndpointError(401, body(code)).kind, GoogleErrorKind.InvalidClient);
+      expect(classifyTokenEndpointError(401, body(code)).kind).toBe(GoogleErrorKind.InvalidClient);
     }
   });
 
@@ -38,18 +37,16 @@ describe('classifyTokenEndpointError', () => {
       [403, '<html>Rate Limit Exceeded</html>'],
     ] as const) {
       const error = classifyTokenEndpointError(status, text);
-      assert.equal(error.kind, GoogleErrorKind.Unavailable, `${status} ${text}`);
-      assert.equal(error.retryable, true);
+      expect(error.kind).toBe(GoogleErrorKind.Unavailable);
+      expect(error.retryable).toBe(true);
     }
   });
 
   it('other JSON errors are bad responses', () => {
-    assert.equal(
-      classifyTokenEndpointError(400, body('invalid_request')).kind,
+    expect(classifyTokenEndpointError(400, body('invalid_request')).kind).toBe(
       GoogleErrorKind.BadResponse,
     );
-    assert.equal(
-      classifyTokenEndpointError(400, body('unsupported_grant_type')).kind,
+    expect(classifyTokenEndpointError(400, body('unsupported_grant_type')).kind).toBe(
       GoogleErrorKind.BadResponse,
     );
   });
@@ -57,18 +54,16 @@ describe('classifyTokenEndpointError', () => {
 
 describe('classifyApiError', () => {
   it('401 means the access token was refused', () => {
-    assert.equal(
-      classifyApiError(401, body('invalid_request', 'Invalid Credentials')).kind,
+    expect(classifyApiError(401, body('invalid_request', 'Invalid Credentials')).kind).toBe(
       GoogleErrorKind.InvalidToken,
     );
   });
 
   it('5xx, 429 and HTML are transient; other JSON errors are bad responses', () => {
-    assert.equal(classifyApiError(502, body('x')).kind, GoogleErrorKind.Unavailable);
-    assert.equal(classifyApiError(429, body('x')).kind, GoogleErrorKind.Unavailable);
-    assert.equal(classifyApiError(403, '<html></html>').kind, GoogleErrorKind.Unavailable);
-    assert.equal(
-      classifyApiError(403, body('insufficient_scope')).kind,
+    expect(classifyApiError(502, body('x')).kind).toBe(GoogleErrorKind.Unavailable);
+    expect(classifyApiError(429, body('x')).kind).toBe(GoogleErrorKind.Unavailable);
+    expect(classifyApiError(403, '<html></html>').kind).toBe(GoogleErrorKind.Unavailable);
+    expect(classifyApiError(403, body('insufficient_scope')).kind).toBe(
       GoogleErrorKind.BadResponse,
     );
   });

@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { parseKeyring } from '../config/keyring.js';
 import { DecryptionError, TokenCipher } from './token-cipher.js';
 
@@ -20,31 +19,29 @@ function flipFirstBit(part: string): string {
 describe('TokenCipher', () => {
   it('round-trips and never shows the plaintext', () => {
     const envelope = cipher.encrypt(secret, where);
-    assert.equal(cipher.decrypt(envelope, where), secret);
-    assert.ok(!envelope.includes(secret));
-    assert.equal(TokenCipher.keyIdOf(envelope), 'a');
+    expect(cipher.decrypt(envelope, where)).toBe(secret);
+    expect(envelope.includes(secret)).toBeFalsy();
+    expect(TokenCipher.keyIdOf(envelope)).toBe('a');
   });
 
   it('uses a fresh IV, so the same value encrypts differently each time', () => {
-    assert.notEqual(cipher.encrypt(secret, where), cipher.encrypt(secret, where));
+    expect(cipher.encrypt(secret, where)).not.toBe(cipher.encrypt(secret, where));
   });
 
   it('refuses a tampered ciphertext, IV or tag', () => {
     const parts = cipher.encrypt(secret, where).split(':');
     for (const index of [2, 3, 4]) {
       const tampered = parts.map((part, i) => (i === index ? flipFirstBit(part) : part)).join(':');
-      assert.throws(() => cipher.decrypt(tampered, where), DecryptionError);
+      expect(() => cipher.decrypt(tampered, where)).toThrow(DecryptionError);
     }
   });
 
   it('refuses an envelope copied to another row or column', () => {
     const envelope = cipher.encrypt(secret, where);
-    assert.throws(
-      () => cipher.decrypt(envelope, 'oauth_tokens:row-2:access_token'),
+    expect(() => cipher.decrypt(envelope, 'oauth_tokens:row-2:access_token')).toThrow(
       DecryptionError,
     );
-    assert.throws(
-      () => cipher.decrypt(envelope, 'oauth_tokens:row-1:refresh_token'),
+    expect(() => cipher.decrypt(envelope, 'oauth_tokens:row-1:refresh_token')).toThrow(
       DecryptionError,
     );
   });
@@ -52,19 +49,21 @@ describe('TokenCipher', () => {
   it('refuses the wrong key under the same id, and an unknown key id', () => {
     const envelope = cipher.encrypt(secret, where);
     const impostor = new TokenCipher(parseKeyring(`a:${keyB}`));
-    assert.throws(() => impostor.decrypt(envelope, where), DecryptionError);
+    expect(() => impostor.decrypt(envelope, where)).toThrow(DecryptionError);
     const stranger = new TokenCipher(parseKeyring(`b:${keyB}`));
-    assert.throws(() => stranger.decrypt(envelope, where), /key a is not in TOKEN_ENCRYPTION_KEYS/);
+    expect(() => stranger.decrypt(envelope, where)).toThrow(
+      /key a is not in TOKEN_ENCRYPTION_KEYS/,
+    );
   });
 
   it('reads envelopes of every key in the ring and writes with the first', () => {
     const old = cipher.encrypt(secret, where);
     const rotated = new TokenCipher(parseKeyring(`b:${keyB},a:${keyA}`));
-    assert.equal(rotated.decrypt(old, where), secret);
-    assert.equal(TokenCipher.keyIdOf(rotated.encrypt(secret, where)), 'b');
+    expect(rotated.decrypt(old, where)).toBe(secret);
+    expect(TokenCipher.keyIdOf(rotated.encrypt(secret, where))).toBe('b');
   });
 
   it('refuses text that is not an envelope', () => {
-    assert.throws(() => cipher.decrypt(secret, where), DecryptionError);
+    expect(() => cipher.decrypt(secret, where)).toThrow(DecryptionError);
   });
 });

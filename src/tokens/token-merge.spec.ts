@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { mergeRefreshResponse } from './token-merge.js';
 import { readTokenResponse } from './token-response.js';
 
@@ -13,9 +12,9 @@ describe('mergeRefreshResponse', () => {
       readTokenResponse({ access_token: 'ya29.new', expires_in: 3599 }),
       receivedAt,
     );
-    assert.equal(merged.accessToken, 'ya29.new');
-    assert.equal(merged.refreshToken, '1//stored');
-    assert.equal(merged.refreshTokenRotated, false);
+    expect(merged.accessToken).toBe('ya29.new');
+    expect(merged.refreshToken).toBe('1//stored');
+    expect(merged.refreshTokenRotated).toBe(false);
   });
 
   it('treats a blank refresh_token as absent', () => {
@@ -25,7 +24,7 @@ describe('mergeRefreshResponse', () => {
         expires_in: 10,
         refresh_token: blank,
       });
-      assert.equal(mergeRefreshResponse(stored, response, receivedAt).refreshToken, '1//stored');
+      expect(mergeRefreshResponse(stored, response, receivedAt).refreshToken).toBe('1//stored');
     }
   });
 
@@ -36,8 +35,8 @@ describe('mergeRefreshResponse', () => {
       refresh_token: '1//rotated',
     });
     const merged = mergeRefreshResponse(stored, response, receivedAt);
-    assert.equal(merged.refreshToken, '1//rotated');
-    assert.equal(merged.refreshTokenRotated, true);
+    expect(merged.refreshToken).toBe('1//rotated');
+    expect(merged.refreshTokenRotated).toBe(true);
   });
 
   it('computes the expiry from expires_in on our clock at receipt', () => {
@@ -46,10 +45,9 @@ describe('mergeRefreshResponse', () => {
       readTokenResponse({ access_token: 'a', expires_in: 3599 }),
       receivedAt,
     );
-    assert.equal(merged.expiresAt?.toISOString(), '2026-11-29T10:59:59.000Z');
+    expect(merged.expiresAt?.toISOString()).toBe('2026-11-29T10:59:59.000Z');
     const asText = readTokenResponse({ access_token: 'a', expires_in: '120' });
-    assert.equal(
-      mergeRefreshResponse(stored, asText, receivedAt).expiresAt?.toISOString(),
+    expect(mergeRefreshResponse(stored, asText, receivedAt).expiresAt?.toISOString()).toBe(
       '2026-11-29T10:02:00.000Z',
     );
   });
@@ -57,20 +55,20 @@ describe('mergeRefreshResponse', () => {
   it('has no expiry when the answer gives no usable lifetime', () => {
     for (const expiresIn of [undefined, 0, -5, 'soon']) {
       const response = readTokenResponse({ access_token: 'a', expires_in: expiresIn });
-      assert.equal(mergeRefreshResponse(stored, response, receivedAt).expiresAt, null);
+      expect(mergeRefreshResponse(stored, response, receivedAt).expiresAt).toBe(null);
     }
   });
 
   it('keeps the stored scopes and type unless the answer lists its own', () => {
     const bare = mergeRefreshResponse(stored, readTokenResponse({ access_token: 'a' }), receivedAt);
-    assert.equal(bare.scopes, 'openid email');
-    assert.equal(bare.tokenType, 'Bearer');
+    expect(bare.scopes).toBe('openid email');
+    expect(bare.tokenType).toBe('Bearer');
     const full = mergeRefreshResponse(
       stored,
       readTokenResponse({ access_token: 'a', scope: 'openid', token_type: 'bearer' }),
       receivedAt,
     );
-    assert.equal(full.scopes, 'openid');
-    assert.equal(full.tokenType, 'bearer');
+    expect(full.scopes).toBe('openid');
+    expect(full.tokenType).toBe('bearer');
   });
 });

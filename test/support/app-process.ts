@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, TEST_KEYRING } from './test-app.js';
 
-/** The repository root: this file runs as dist/test/support/app-process.js. */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The repository root (this file is test/support/app-process.ts). */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = 'dist/src/main.js';
 const READY_WITHIN_MS = 30_000;
 const STOP_WITHIN_MS = 10_000;
@@ -54,11 +54,11 @@ process.once('exit', () => {
 
 /**
  * Starts `node dist/src/main.js` on a free loopback port with a standalone emulator and waits until
- * GET /health/ready answers 200 (at most 30 s). The app must be compiled (`npx tsc -p tsconfig.json`).
+ * GET /health/ready answers 200 (at most 30 s). The app must be built (`npm run build`; `npm test` does it first).
  */
 export async function startAppProcess(options: AppProcessOptions): Promise<AppProcess> {
   if (!existsSync(join(ROOT, MAIN))) {
-    throw new Error(`${MAIN} is missing under ${ROOT}: compile first (npx tsc -p tsconfig.json)`);
+    throw new Error(`${MAIN} is missing under ${ROOT}: run npm run build first`);
   }
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'tokenkeep-process-'));

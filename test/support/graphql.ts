@@ -1,5 +1,7 @@
-import assert from 'node:assert/strict';
+import { expect } from '@jest/globals';
+
 import type { TestBrowser } from './browser.js';
+import { expectPresent } from './expect-present.js';
 
 export interface GraphqlAnswer<Data> {
   status: number;
@@ -31,8 +33,8 @@ export async function graphqlData<Data = Record<string, unknown>>(
   bearer?: string,
 ): Promise<Data> {
   const answer = await graphql<Data>(browser, appUrl, query, bearer);
-  assert.equal(answer.errors, undefined, `no errors expected: ${JSON.stringify(answer.errors)}`);
-  assert.ok(answer.data);
+  expect(answer.errors).toBe(undefined);
+  expectPresent(answer.data);
   return answer.data;
 }
 
@@ -43,7 +45,7 @@ export async function graphqlErrorCode(
   query: string,
 ): Promise<{ code: unknown; extensions: Record<string, unknown> }> {
   const answer = await graphql(browser, appUrl, query);
-  assert.ok(answer.errors?.length, `an error expected, got ${JSON.stringify(answer.data)}`);
+  expectPresent(answer.errors?.[0]);
   const extensions = answer.errors[0].extensions ?? {};
   return { code: extensions.code, extensions };
 }

@@ -1,5 +1,7 @@
-import assert from 'node:assert/strict';
+import { expect } from '@jest/globals';
+
 import type { BrowserResponse, TestBrowser } from './browser.js';
+import { expectPresent } from './expect-present.js';
 
 export interface ConsentPage {
   action: string;
@@ -9,11 +11,7 @@ export interface ConsentPage {
 
 /** Reads the emulator's consent form: its action, pending request id and the users offered. */
 export function parseConsentPage(page: BrowserResponse): ConsentPage {
-  assert.equal(
-    page.status,
-    200,
-    `expected the consent page, got ${page.status}: ${page.body.slice(0, 300)}`,
-  );
+  expect(page.status).toBe(200);
   const action =
     /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(page.body)?.[1] ??
     /<form[^>]*action="([^"]+)"[^>]*method="post"/i.exec(page.body)?.[1];
@@ -21,7 +19,9 @@ export function parseConsentPage(page: BrowserResponse): ConsentPage {
     /name="request_id"\s+value="([^"]+)"/.exec(page.body)?.[1] ??
     /value="([^"]+)"\s+name="request_id"/.exec(page.body)?.[1];
   const subs = [...page.body.matchAll(/name="sub"[^>]*value="([^"]+)"/g)].map((match) => match[1]);
-  assert.ok(action && requestId, 'the consent page has a form with a request_id');
+  // the consent page has a form with a request_id
+  expectPresent(action);
+  expectPresent(requestId);
   return {
     action: new URL(decodeEntities(action), page.url).toString(),
     requestId: decodeEntities(requestId),
@@ -32,8 +32,10 @@ export function parseConsentPage(page: BrowserResponse): ConsentPage {
 /** Opens /auth/google and follows the redirect to the emulator's consent page. */
 export async function openConsentPage(browser: TestBrowser, appUrl: string): Promise<ConsentPage> {
   const start = await browser.get(`${appUrl}/auth/google`);
-  assert.equal(start.status, 302, 'GET /auth/google redirects to Google');
-  assert.ok(start.location, 'with a Location');
+  // GET /auth/google redirects to Google
+  expect(start.status).toBe(302);
+  // with a Location
+  expectPresent(start.location);
   return parseConsentPage(await browser.get(start.location));
 }
 
@@ -49,12 +51,8 @@ export async function answerConsent(
     sub,
     decision,
   });
-  assert.equal(
-    answer.status,
-    302,
-    `the consent form redirects back, got ${answer.status}: ${answer.body.slice(0, 200)}`,
-  );
-  assert.ok(answer.location);
+  expect(answer.status).toBe(302);
+  expectPresent(answer.location);
   return answer.location;
 }
 

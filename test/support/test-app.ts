@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, type RunningApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/app-config.js';
-import { after, before } from 'node:test';
+import { afterAll, beforeAll } from '@jest/globals';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './test-database.js';
 
 export interface TestApp extends RunningApp {
@@ -73,11 +73,11 @@ export function withTestApp(
   env: Record<string, string> = {},
 ): { database: TestDatabase; app: TestApp } {
   const suite = {} as { database: TestDatabase; app: TestApp };
-  before(async () => {
+  beforeAll(async () => {
     suite.database = await createTestDatabase(kind);
     suite.app = await startTestApp(suite.database, env);
   });
-  after(async () => {
+  afterAll(async () => {
     await suite.app?.stop();
     await suite.database?.drop();
   });

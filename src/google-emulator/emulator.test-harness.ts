@@ -1,5 +1,5 @@
-// Shared helpers for the emulator's unit tests (named .spec so the build leaves it out).
-import assert from 'node:assert/strict';
+import { expect } from '@jest/globals';
+
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import {
   googleEmulatorPlugin,
@@ -73,7 +73,8 @@ export interface ConsentForm {
 export function readConsentForm(html: string): ConsentForm {
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
   const requestId = /name="request_id" value="([^"]+)"/.exec(html)?.[1];
-  assert.ok(action && requestId, 'consent page has a form with request_id');
+  // consent page has a form with request_id
+  if (!action || !requestId) throw new Error('the consent page has no form with a request_id');
   const checkedSub = /name="sub" value="([^"]+)" checked/.exec(html)?.[1];
   return { actionPath: new URL(action).pathname, requestId, checkedSub };
 }
@@ -97,7 +98,7 @@ export async function decide(
 }
 
 export function callbackOf(response: LightMyRequestResponse): URL {
-  assert.equal(response.statusCode, 302, response.body);
+  expect(response.statusCode).toBe(302);
   return new URL(String(response.headers.location));
 }
 
@@ -108,7 +109,7 @@ export async function obtainCode(
   sub?: string,
 ): Promise<URLSearchParams> {
   const page = await authorize(app, params);
-  assert.equal(page.statusCode, 200, page.body);
+  expect(page.statusCode).toBe(200);
   return callbackOf(await decide(app, page.body, 'allow', sub)).searchParams;
 }
 
@@ -168,7 +169,7 @@ export interface TokenBody {
 export async function signIn(app: FastifyInstance, params: Params = {}): Promise<TokenBody> {
   const callback = await obtainCode(app, params);
   const response = await exchangeCode(app, String(callback.get('code')));
-  assert.equal(response.statusCode, 200, response.body);
+  expect(response.statusCode).toBe(200);
   return response.json<TokenBody>();
 }
 
@@ -178,8 +179,8 @@ export function assertTokenError(
   error: string,
   description: string,
 ): void {
-  assert.equal(response.statusCode, status, response.body);
-  assert.deepEqual(response.json(), { error, error_description: description });
+  expect(response.statusCode).toBe(status);
+  expect(response.json()).toEqual({ error, error_description: description });
 }
 
 export function getJson(
