@@ -8,7 +8,8 @@ import unit from './test/jest-unit.json' with { type: 'json' };
 
 /** A project of the combined run: its own settings, with the run-wide ones kept at the top. */
 function project({ globalSetup, globalTeardown, testTimeout, maxWorkers, ...own }) {
-  return own;
+  // The JSON files sit in test/ and name the repository as "..": here it is this folder.
+  return { ...own, rootDir: '.' };
 }
 
 export default {
