@@ -5,6 +5,8 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'packages/*/dist/**',
+      'coverage/**',
       'data/**',
       'node_modules/**',
       'scripts/**',

@@ -14,7 +14,6 @@ import { registerWithEmulator } from './google/emulator-registration.js';
 import { refuseForeignOrigins } from './graphql/origin-check.js';
 import { addSecurityHeaders } from './common/security-headers.js';
 import { ConnectionDrainer } from './common/connection-drainer.js';
-import { googleEmulatorPlugin } from './google-emulator/google-emulator.plugin.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -88,6 +87,8 @@ async function mountEmbeddedEmulator(
   config: AppConfig,
 ): Promise<void> {
   const { google } = config;
+  // Loaded only here, so a start with real Google credentials never loads the emulator.
+  const { googleEmulatorPlugin } = await import('@tokenkeep/google-emulator');
   await app.register(googleEmulatorPlugin, {
     prefix: EMBEDDED_EMULATOR_PATH,
     issuer: google.emulatorUrl!,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CodeChallengeMethod, OAuth2Client, type Credentials } from 'google-auth-library';
 import { Strategy as GoogleStrategy, type Profile } from 'passport-google-oauth20';
-import { startStandaloneEmulator } from '../src/google-emulator/standalone.js';
+import { startStandaloneEmulator } from '@tokenkeep/google-emulator';
 import { startTestEmulator } from './support/emulator-admin.js';
 import { expectPresent } from './support/expect-present.js';
 

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  startStandaloneEmulator,
-  type StandaloneEmulator,
-} from '../src/google-emulator/standalone.js';
+import { startStandaloneEmulator, type StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { TestBrowser } from './support/browser.js';
 import { signIn } from './support/sign-in.js';
 import { TamperingProvider, type IdTokenTamper } from './support/tampering-provider.js';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseKeyring } from '../src/config/keyring.js';
-import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
+import type { StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { TokenCipher } from '../src/tokens/token-cipher.js';
 import { associatedData } from '../src/tokens/token-store.service.js';
 import { startAppProcess, type AppProcess } from './support/app-process.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
+import type { StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { MIGRATIONS } from '../src/database/data-source-options.js';
 import { TestBrowser } from './support/browser.js';
 import { startTestEmulator } from './support/emulator-admin.js';

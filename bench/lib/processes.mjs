@@ -87,7 +87,7 @@ function startNode(name, script, env) {
 
 /** The standalone Google emulator on a free loopback port. */
 export async function startEmulator({ accessTokenTtlSeconds = 3599 } = {}) {
-  const proc = startNode('emulator', 'dist/src/google-emulator/standalone.js', {
+  const proc = startNode('emulator', 'packages/google-emulator/dist/standalone.js', {
     EMULATOR_HOST: '127.0.0.1',
     EMULATOR_PORT: '0',
     EMULATOR_ACCESS_TOKEN_TTL_SECONDS: String(accessTokenTtlSeconds),

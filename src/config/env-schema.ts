@@ -126,13 +126,6 @@ export const environmentSchema = z.object({
 
 export type Environment = z.infer<typeof environmentSchema>;
 
-export const emulatorEnvironmentSchema = z.object({
-  EMULATOR_HOST: z.string().trim().min(1, 'must be a host name or address').default('127.0.0.1'),
-  EMULATOR_PORT: port(4000),
-  EMULATOR_PUBLIC_URL: httpUrl.optional(),
-  EMULATOR_ACCESS_TOKEN_TTL_SECONDS: wholeSeconds(3599, 1, 86400),
-});
-
 /** Turns zod issues into one line per variable: `NAME must ...`. */
 export function describeIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);

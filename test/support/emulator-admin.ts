@@ -1,17 +1,11 @@
 import {
   startStandaloneEmulator,
+  type EmulatorStatsSnapshot,
   type StandaloneEmulator,
-} from '../../src/google-emulator/standalone.js';
+} from '@tokenkeep/google-emulator';
 
-/** The emulator's admin API, over real HTTP. */
-export interface EmulatorStats {
-  authorizationCodesIssued: number;
-  tokenGrants: { authorization_code: number; refresh_token: number };
-  userinfo: number;
-  tokeninfo: number;
-  revocations: number;
-  errors: Record<string, number>;
-}
+/** The emulator's admin API, over real HTTP; its counters are the emulator's own type. */
+export type EmulatorStats = EmulatorStatsSnapshot;
 
 export async function emulatorStats(emulatorUrl: string): Promise<EmulatorStats> {
   const response = await fetch(`${emulatorUrl}/__emulator/stats`);

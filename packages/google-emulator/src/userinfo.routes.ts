@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './emulator-context.js';
-import type { EmulatorUser } from './google-emulator.plugin.js';
+import type { EmulatorUser } from './types.js';
 import { bearerToken, readParams, sendJson } from './http-util.js';
 import { grantsEmail, grantsProfile, hasIdentityScope } from './scopes.js';
 

@@ -6,7 +6,7 @@ import {
 } from './authorization-request.js';
 import { consentPage } from './consent-page.js';
 import type { EmulatorContext } from './emulator-context.js';
-import type { EmulatorUser } from './google-emulator.plugin.js';
+import type { EmulatorUser } from './types.js';
 import { errorPage } from './html-pages.js';
 import { readParams, sendHtml } from './http-util.js';
 import { callbackScope, coversScopes, mergeScopes } from './scopes.js';

@@ -1,7 +1,7 @@
 import { EmulatorClock } from './clock.js';
 import { CodeStore } from './code-store.js';
 import { FaultInjector } from './faults.js';
-import type { EmulatorOptions } from './google-emulator.plugin.js';
+import type { EmulatorOptions } from './types.js';
 import { GrantStore } from './grant-store.js';
 import { KeyRing } from './keys.js';
 import { PendingRequests } from './pending-requests.js';

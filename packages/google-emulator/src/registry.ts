@@ -1,4 +1,4 @@
-import type { EmulatorClient, EmulatorUser } from './google-emulator.plugin.js';
+import type { EmulatorClient, EmulatorUser } from './types.js';
 import { newSubject } from './token-strings.js';
 
 export interface RegisteredClient {

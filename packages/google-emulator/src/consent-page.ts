@@ -1,4 +1,4 @@
-import type { EmulatorUser } from './google-emulator.plugin.js';
+import type { EmulatorUser } from './types.js';
 import { htmlPage } from './html-pages.js';
 import { escapeHtml } from './http-util.js';
 

@@ -1,11 +1,8 @@
 import { expect } from '@jest/globals';
 
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
-import {
-  googleEmulatorPlugin,
-  type EmulatorClient,
-  type EmulatorOptions,
-} from './google-emulator.plugin.js';
+import { googleEmulatorPlugin } from './google-emulator.plugin.js';
+import type { EmulatorClient, EmulatorOptions } from './types.js';
 
 export const BASE = '/__google';
 export const ISSUER = `http://localhost:3000${BASE}`;

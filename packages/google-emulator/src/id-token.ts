@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
-import type { EmulatorUser } from './google-emulator.plugin.js';
+import type { EmulatorUser } from './types.js';
 import type { SigningKey } from './keys.js';
 import { grantsEmail, grantsProfile } from './scopes.js';
 

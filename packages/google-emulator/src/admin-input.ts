@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FAULT_ENDPOINTS, FAULT_STATUSES, type FaultSpec } from './faults.js';
-import type { EmulatorClient, EmulatorUser } from './google-emulator.plugin.js';
+import type { EmulatorClient, EmulatorUser } from './types.js';
 import { INJECTABLE_TOKEN_ERRORS, type InjectableTokenError } from './token-errors.js';
 
 /** A parsed admin request body, or the reason it was refused (one line per problem). */

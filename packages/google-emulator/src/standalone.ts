@@ -3,9 +3,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
-import { ConfigError } from '../config/app-config.js';
-import { loadEmulatorConfig, type StandaloneEmulatorConfig } from '../config/emulator-config.js';
-import { readEnvironment } from '../config/environment.js';
+import {
+  EmulatorConfigError,
+  loadEmulatorConfig,
+  type StandaloneEmulatorConfig,
+} from './config.js';
 import { googleEmulatorPlugin } from './google-emulator.plugin.js';
 
 export interface StandaloneEmulator {
@@ -67,9 +69,9 @@ function publicUrl(config: StandaloneEmulatorConfig, boundPort: number): string 
 async function main(): Promise<void> {
   let config: StandaloneEmulatorConfig;
   try {
-    config = loadEmulatorConfig(readEnvironment());
+    config = loadEmulatorConfig(process.env);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof EmulatorConfigError)) throw error;
     console.error(error.message);
     process.exit(1);
   }
