@@ -16,6 +16,7 @@ export default tseslint.config(
       'eslint.config.js',
       'jest.config.mjs',
       'test/global-*.mjs',
+      'test/support/*.mjs',
     ],
   },
   js.configs.recommended,

@@ -1,9 +1,12 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { TestBrowser } from './support/browser.js';
 import { graphql } from './support/graphql.js';
-import { withTestApp } from './support/test-app.js';
+import { freePort, TEST_KEYRING, withTestApp } from './support/test-app.js';
 
 /** What a production start needs, with a client id Google would never see here. */
 const PRODUCTION_ENV = {
@@ -90,5 +93,56 @@ describe('a production start without what production needs', () => {
       'Configuration error: TOKEN_ENCRYPTION_KEYS',
       'Configuration error: SESSION_SECRET',
     ]);
+  });
+});
+
+describe('the emulator package at start-up', () => {
+  /** Starts dist/src/main.js until it listens, then stops it; returns the emulator modules it loaded. */
+  async function emulatorModulesLoaded(env: Record<string, string>): Promise<string[]> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tokenkeep-loads-'));
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      ['--import', './test/support/record-emulator-loads.mjs', 'dist/src/main.js'],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          DATA_DIR: dataDir,
+          TOKEN_ENCRYPTION_KEYS: TEST_KEYRING,
+          SESSION_SECRET: randomBytes(32).toString('base64url'),
+          ...env,
+        },
+      },
+    );
+    let output = '';
+    const listening = new Promise<void>((resolve, reject) => {
+      const read = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('listening on')) resolve();
+      };
+      child.stdout.on('data', read);
+      child.stderr.on('data', read);
+      child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      await listening;
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    }
+    return [...output.matchAll(/^module-loaded (\S+)$/gm)].map((match) => match[1]);
+  }
+
+  it('is never loaded by a start with real Google credentials', async () => {
+    expect(await emulatorModulesLoaded(PRODUCTION_ENV)).toEqual([]);
+  });
+
+  it('is loaded when the app runs embedded (so the check above can see a load)', async () => {
+    const loaded = await emulatorModulesLoaded({ NODE_ENV: 'development' });
+    expect(loaded.some((url) => url.endsWith('/google-emulator.plugin.js'))).toBe(true);
   });
 });
