@@ -39,9 +39,10 @@ export class FailOpenStorage implements ThrottlerStorage {
     const now = Date.now();
     if (now - this.lastLoggedAt < LOG_AT_MOST_EVERY_MS) return;
     this.lastLoggedAt = now;
-    const reason = (error as { message?: unknown })?.message ?? String(error);
+    const message = (error as { message?: unknown } | null)?.message;
+    const reason = typeof message === 'string' ? message : 'unknown error';
     this.logger.warn(
-      `Rate-limit store (Redis) failed, serving without limits until it answers: ${String(reason)}`,
+      `Rate-limit store (Redis) failed, serving without limits until it answers: ${reason}`,
     );
   }
 }
