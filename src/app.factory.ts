@@ -18,6 +18,12 @@ import { googleEmulatorPlugin } from './google-emulator/google-emulator.plugin.j
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
+/**
+ * The signals that ask for a graceful stop. Never SIGBUS, SIGSEGV, SIGILL or SIGFPE: a handler for
+ * a real fault returns to the faulting instruction, which faults again, forever, at 100% CPU.
+ */
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
 /** A caller's `x-request-id` when it looks like one, so logs across services line up; else a new id. */
 function requestId(request: { headers: IncomingMessage['headers'] }): string {
   const given = request.headers['x-request-id'];
@@ -72,7 +78,7 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   app.get(ConnectionDrainer).attach(app.getHttpAdapter().getInstance());
   refuseForeignOrigins(app.getHttpAdapter().getInstance(), config.publicUrl);
   if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);
-  app.enableShutdownHooks();
+  app.enableShutdownHooks([...STOP_SIGNALS]);
   // Registered before listening, so the instance is never ready with a client the emulator does not know.
   if (config.google.mode === 'external-emulator') await registerWithEmulator(config.google);
   await app.listen({ port: config.port, host: config.host });
