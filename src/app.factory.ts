@@ -56,6 +56,10 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
     return names;
   });
   if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);
+  // Registered before listening, so the instance is never ready with a client the emulator does not know.
+  if (config.google.mode === 'external-emulator') {
+    await registerWithEmulator(config.google, { onWait: (line) => logger.warn(line) });
+  }
 
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
@@ -79,8 +83,6 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   refuseForeignOrigins(app.getHttpAdapter().getInstance(), config.publicUrl);
   if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);
   app.enableShutdownHooks([...STOP_SIGNALS]);
-  // Registered before listening, so the instance is never ready with a client the emulator does not know.
-  if (config.google.mode === 'external-emulator') await registerWithEmulator(config.google);
   await app.listen({ port: config.port, host: config.host });
   logger.info(describeGoogle(config));
 
