@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { pino } from 'pino';
 import { AppModule } from './app.module.js';
+import { baseLogOptions, logDestination, logFormatOf } from './logging/log-format.js';
 import { EMBEDDED_EMULATOR_PATH, type AppConfig, type ConfigDraft } from './config/app-config.js';
 import { withDevelopmentSecrets } from './config/development-secrets.js';
 import { runMigrations, withDataSource } from './database/run-migrations.js';
@@ -47,7 +48,10 @@ export interface RunningApp {
 
 /** Migrates the database, builds the app (and the embedded emulator when configured) and listens. */
 export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
-  const logger = pino({ level: draft.logLevel, base: { context: 'Tokenkeep' } });
+  const logger = pino(
+    { ...baseLogOptions(draft), base: { context: 'Tokenkeep' } },
+    logDestination(logFormatOf(draft)) ?? pino.destination(1),
+  );
   const config = withDevelopmentSecrets(draft, (line) => logger.warn(line));
   // One connection before serving: migrate (under the advisory lock), then check the keyring fits the data.
   const applied = await withDataSource(config.database, 1, async (dataSource) => {

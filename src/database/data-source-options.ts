@@ -11,6 +11,7 @@ import { InitialSchema1764403200000 } from '../../migrations/1764403200000-initi
 import { RefreshCooldown1764489600000 } from '../../migrations/1764489600000-refresh-cooldown.js';
 import { PendingRevocations1764576000000 } from '../../migrations/1764576000000-pending-revocations.js';
 import { DueTokenIndexes1764662400000 } from '../../migrations/1764662400000-due-token-indexes.js';
+import { SqlLogger } from './sql-logger.js';
 import { PendingRevocationEntity } from '../tokens/pending-revocation.entity.js';
 
 export const ENTITIES = [
@@ -36,6 +37,7 @@ export function dataSourceOptions(database: DatabaseConfig, poolSize = 10): Data
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
+    logger: new SqlLogger(),
   } as const;
   if (database.type === 'postgres') {
     return {
