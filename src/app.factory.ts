@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { pino } from 'pino';
 import { AppModule } from './app.module.js';
+import { baseLogOptions, logDestination, logFormatOf } from './logging/log-format.js';
 import { EMBEDDED_EMULATOR_PATH, type AppConfig, type ConfigDraft } from './config/app-config.js';
 import { withDevelopmentSecrets } from './config/development-secrets.js';
 import { runMigrations, withDataSource } from './database/run-migrations.js';
@@ -16,6 +17,12 @@ import { addSecurityHeaders } from './common/security-headers.js';
 import { ConnectionDrainer } from './common/connection-drainer.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * The signals that ask for a graceful stop. Never SIGBUS, SIGSEGV, SIGILL or SIGFPE: a handler for
+ * a real fault returns to the faulting instruction, which faults again, forever, at 100% CPU.
+ */
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 /** A caller's `x-request-id` when it looks like one, so logs across services line up; else a new id. */
 function requestId(request: { headers: IncomingMessage['headers'] }): string {
@@ -40,7 +47,10 @@ export interface RunningApp {
 
 /** Migrates the database, builds the app (and the embedded emulator when configured) and listens. */
 export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
-  const logger = pino({ level: draft.logLevel, base: { context: 'Tokenkeep' } });
+  const logger = pino(
+    { ...baseLogOptions(draft), base: { context: 'Tokenkeep' } },
+    logDestination(logFormatOf(draft)) ?? pino.destination(1),
+  );
   const config = withDevelopmentSecrets(draft, (line) => logger.warn(line));
   // One connection before serving: migrate (under the advisory lock), then check the keyring fits the data.
   const applied = await withDataSource(config.database, 1, async (dataSource) => {
@@ -49,6 +59,10 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
     return names;
   });
   if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);
+  // Registered before listening, so the instance is never ready with a client the emulator does not know.
+  if (config.google.mode === 'external-emulator') {
+    await registerWithEmulator(config.google, { onWait: (line) => logger.warn(line) });
+  }
 
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
@@ -71,9 +85,7 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   app.get(ConnectionDrainer).attach(app.getHttpAdapter().getInstance());
   refuseForeignOrigins(app.getHttpAdapter().getInstance(), config.publicUrl);
   if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);
-  app.enableShutdownHooks();
-  // Registered before listening, so the instance is never ready with a client the emulator does not know.
-  if (config.google.mode === 'external-emulator') await registerWithEmulator(config.google);
+  app.enableShutdownHooks([...STOP_SIGNALS]);
   await app.listen({ port: config.port, host: config.host });
   logger.info(describeGoogle(config));
 

@@ -11,6 +11,7 @@ import { InitialSchema1764403200000 } from '../../migrations/1764403200000-initi
 import { RefreshCooldown1764489600000 } from '../../migrations/1764489600000-refresh-cooldown.js';
 import { PendingRevocations1764576000000 } from '../../migrations/1764576000000-pending-revocations.js';
 import { DueTokenIndexes1764662400000 } from '../../migrations/1764662400000-due-token-indexes.js';
+import { SqlLogger } from './sql-logger.js';
 import { PendingRevocationEntity } from '../tokens/pending-revocation.entity.js';
 
 export const ENTITIES = [
@@ -36,6 +37,7 @@ export function dataSourceOptions(database: DatabaseConfig, poolSize = 10): Data
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
+    logger: new SqlLogger(),
   } as const;
   if (database.type === 'postgres') {
     return {
@@ -50,10 +52,31 @@ export function dataSourceOptions(database: DatabaseConfig, poolSize = 10): Data
     ...common,
     type: 'better-sqlite3',
     database: database.path,
-    prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+    prepareDatabase: (db: SqliteConnection) => {
       db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
-      db.pragma('busy_timeout = 5000');
+      db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+      beginTransactionsImmediately(db);
     },
   };
+}
+
+/** How long a writer waits for another process's transaction before failing with SQLITE_BUSY. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+interface SqliteConnection {
+  pragma(sql: string): unknown;
+  prepare(sql: string): unknown;
+}
+
+/**
+ * TypeORM opens transactions with a deferred `BEGIN`: when two processes share the file, the one
+ * that reads first and then writes cannot wait for the write lock and fails at once with
+ * "database is locked". `BEGIN IMMEDIATE` takes the write lock up front, where busy_timeout
+ * applies, so writers from every process queue instead.
+ */
+function beginTransactionsImmediately(db: SqliteConnection): void {
+  const prepare = db.prepare.bind(db);
+  db.prepare = (sql: string) =>
+    prepare(sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : sql);
 }

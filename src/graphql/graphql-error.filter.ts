@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Catch, HttpException, Logger, type ArgumentsHost } from '@nestjs/common';
-import { BaseExceptionFilter } from '@nestjs/core';
 import type { GqlContextType, GqlExceptionFilter } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
 import { AppError, AppErrorCode } from '../common/app-error.js';
+import { HttpErrorFilter } from '../common/http-error.filter.js';
 import { isDatabaseUnavailable } from '../database/database-errors.js';
 
 /**
@@ -11,7 +11,7 @@ import { isDatabaseUnavailable } from '../database/database-errors.js';
  * anything else becomes INTERNAL with an id that is logged with the real cause.
  */
 @Catch()
-export class GraphqlErrorFilter extends BaseExceptionFilter implements GqlExceptionFilter {
+export class GraphqlErrorFilter extends HttpErrorFilter implements GqlExceptionFilter {
   private readonly logger = new Logger('GraphQL');
 
   override catch(exception: unknown, host: ArgumentsHost): unknown {

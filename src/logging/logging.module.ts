@@ -2,25 +2,21 @@ import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { REDACTED_PATHS, redactUrl } from './redaction.js';
+import { baseLogOptions, logDestination, logFormatOf } from './log-format.js';
+import { redactUrl } from './redaction.js';
 
 /**
- * Structured JSON logs through pino, one line per request with Fastify's request id (see
- * app.factory.ts). Secrets are removed at the logger: see redaction.ts.
+ * Logs through pino, one line per request with Fastify's request id (see app.factory.ts): JSON,
+ * or readable lines in development at a terminal (log-format.ts). Secrets are removed at the
+ * logger: see redaction.ts.
  */
 @Module({
   imports: [
     LoggerModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        // Every path: nestjs-pino's default ('{/*splat}') matched only / with Nest 12 on Fastify.
-        forRoutes: [
-          { path: '/', method: RequestMethod.ALL },
-          { path: '*splat', method: RequestMethod.ALL },
-        ],
-        pinoHttp: {
-          level: config.logLevel,
-          redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      useFactory: (config: AppConfig) => {
+        const options = {
+          ...baseLogOptions(config),
           serializers: {
             req: (request: { id: unknown; method: string; url: string }) => ({
               id: request.id,
@@ -29,8 +25,17 @@ import { REDACTED_PATHS, redactUrl } from './redaction.js';
             }),
             res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
           },
-        },
-      }),
+        };
+        const destination = logDestination(logFormatOf(config));
+        return {
+          // Every path: nestjs-pino's default ('{/*splat}') matched only / with Nest 12 on Fastify.
+          forRoutes: [
+            { path: '/', method: RequestMethod.ALL },
+            { path: '*splat', method: RequestMethod.ALL },
+          ],
+          pinoHttp: destination ? [options, destination] : options,
+        };
+      },
     }),
   ],
 })

@@ -29,6 +29,11 @@ export const REDACTED_PATHS = [
   '*.password',
   '*.tokenKeyring',
   '*.sessionSecret',
+  // A failed query's values (TypeORM's QueryFailedError): hashes, ciphertexts, emails.
+  '*.parameters',
+  '*.driverError.parameters',
+  '*.driverError.detail',
+  '*.detail',
 ];
 
 /** The URL with the value of every secret query parameter replaced, so callbacks can be logged. */

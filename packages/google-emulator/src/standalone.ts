@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
@@ -21,23 +21,38 @@ export interface StandaloneEmulator {
 /**
  * Serves the emulator alone. The socket is bound before the plugin is built, because the
  * issuer (and every URL in the discovery document) must carry the real port when port is 0.
+ * Requests that arrive in between wait until Fastify is ready: handing them to Fastify earlier
+ * crashes it (its hooks are not set up yet).
  */
 export async function startStandaloneEmulator(
   config: StandaloneEmulatorConfig,
 ): Promise<StandaloneEmulator> {
   const server = createServer();
+  const early = new EarlyRequests(server);
   await listen(server, config.port, config.host);
   const url = publicUrl(config, (server.address() as AddressInfo).port);
+  let handler: RequestHandler | undefined;
   const app = Fastify({
-    serverFactory: (handler) => server.on('request', handler),
+    serverFactory: (fastifyHandler) => {
+      handler = fastifyHandler;
+      return server;
+    },
   });
-  await app.register(googleEmulatorPlugin, {
-    prefix: new URL(url).pathname.replace(/\/+$/, ''),
-    issuer: url,
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    tokenMarker: config.tokenMarker,
-  });
-  await app.ready();
+  try {
+    await app.register(googleEmulatorPlugin, {
+      prefix: new URL(url).pathname.replace(/\/+$/, ''),
+      issuer: url,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      tokenMarker: config.tokenMarker,
+    });
+    await app.ready();
+  } catch (error) {
+    early.refuse();
+    server.closeAllConnections();
+    server.close();
+    throw error;
+  }
+  early.handOver(handler!);
   return {
     url,
     port: (server.address() as AddressInfo).port,
@@ -47,6 +62,33 @@ export async function startStandaloneEmulator(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** Holds the requests a server receives before its real handler exists, then hands them over. */
+class EarlyRequests {
+  private readonly waiting: [IncomingMessage, ServerResponse][] = [];
+  private readonly hold: RequestHandler = (request, response) => {
+    this.waiting.push([request, response]);
+  };
+
+  constructor(private readonly server: Server) {
+    server.on('request', this.hold);
+  }
+
+  handOver(handler: RequestHandler): void {
+    this.server.off('request', this.hold).on('request', handler);
+    for (const [request, response] of this.waiting.splice(0)) handler(request, response);
+  }
+
+  refuse(): void {
+    this.server.off('request', this.hold);
+    for (const [, response] of this.waiting.splice(0)) {
+      response.writeHead(503, { 'content-type': 'text/plain', connection: 'close' });
+      response.end('The Google emulator could not start.');
+    }
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

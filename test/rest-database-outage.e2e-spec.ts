@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TestBrowser } from './support/browser.js';
+import { signIn } from './support/sign-in.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+const AS_A_BROWSER = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+
+describe('REST routes while PostgreSQL is unreachable', () => {
+  let database: TestDatabase;
+  let proxy: TcpProxy;
+  let app: TestApp;
+  const browser = new TestBrowser();
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+    const target = new URL(database.url);
+    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await proxy.start();
+    const throughProxy = new URL(database.url);
+    throughProxy.hostname = '127.0.0.1';
+    throughProxy.port = String(proxy.port);
+    app = await startTestApp({ ...database, url: throughProxy.toString() });
+    await signIn(browser, app.url);
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await proxy?.stop();
+    await database?.drop();
+  });
+
+  it('answer a browser with the 503 error page, an API client with a retryable JSON error, and work again once it is back', async () => {
+    await proxy.cut();
+
+    const home = await browser.get(`${app.url}/`, AS_A_BROWSER);
+    const logout = await browser.postForm(`${app.url}/auth/logout`, {}, AS_A_BROWSER);
+    for (const page of [home, logout]) {
+      expect(page.status).toBe(503);
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(page.headers.get('retry-after')).toBe('5');
+      expect(page.headers.get('cache-control')).toBe('no-store');
+      expect(page.body).toContain('<h1>Temporarily unavailable</h1>');
+      expect(page.body).toContain('UPSTREAM_UNAVAILABLE');
+      // nothing of the driver's error reaches the page
+      expect(page.body).not.toMatch(/ECONNREFUSED|Connection terminated|127\.0\.0\.1/);
+    }
+    // the failed sign-out kept the session cookie, so it can be tried again
+    expect(logout.headers.getSetCookie()).toEqual([]);
+
+    const api = await browser.get(`${app.url}/`, { accept: 'application/json' });
+    expect(api.status).toBe(503);
+    expect(JSON.parse(api.body)).toEqual({
+      statusCode: 503,
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: 'The database is unavailable; try again shortly',
+      retryable: true,
+    });
+
+    await proxy.restore();
+    const back = await browser.get(`${app.url}/`, AS_A_BROWSER);
+    expect(back.status).toBe(200);
+    expect(back.body).toContain('Signed in as');
+  });
+});
