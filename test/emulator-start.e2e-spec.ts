@@ -1,9 +1,6 @@
 import { createServer } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
-import {
-  startStandaloneEmulator,
-  type StandaloneEmulator,
-} from '../src/google-emulator/standalone.js';
+import { startStandaloneEmulator, type StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { startAppProcess, type AppProcess } from './support/app-process.js';
 import { signInBehindBalancer } from './support/balancer-sign-in.js';
 import { TestBrowser } from './support/browser.js';

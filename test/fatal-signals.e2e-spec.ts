@@ -1,6 +1,6 @@
 import { truncateSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
+import type { StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { startAppProcess, type AppProcess, type ProcessExit } from './support/app-process.js';
 import { signInBehindBalancer } from './support/balancer-sign-in.js';
 import { TestBrowser } from './support/browser.js';

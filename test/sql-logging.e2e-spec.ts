@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
+import type { StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { startAppProcess, type AppProcess } from './support/app-process.js';
 import { TestBrowser } from './support/browser.js';
 import { startTestEmulator } from './support/emulator-admin.js';

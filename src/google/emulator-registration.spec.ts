@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { EMULATOR_CLIENT, type AppConfig } from '../config/app-config.js';
-import { startStandaloneEmulator, type StandaloneEmulator } from '../google-emulator/standalone.js';
+import { startStandaloneEmulator, type StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { EmulatorUnreachableError, registerWithEmulator } from './emulator-registration.js';
 
 /** A port nothing listens on (bound, noted, released). */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProcessExit } from './app-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const STANDALONE = 'dist/src/google-emulator/standalone.js';
+const STANDALONE = 'packages/google-emulator/dist/standalone.js';
 const STOP_WITHIN_MS = 10_000;
 
 /** `npm run emulator` as an OS process of its own (the built standalone emulator). */
