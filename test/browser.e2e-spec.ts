@@ -5,11 +5,31 @@ import { startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const ARTIFACTS = 'test/artifacts';
-/** Debian's Chromium; `.ci/run` installs it. Never a downloaded browser. */
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium (the global setup finds it); never a downloaded browser. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+}
+
+/** Types `prefix` in the focused editor and accepts the completion it offers first. */
+async function complete(page: Page, prefix: string, expected: string): Promise<void> {
+  await page.keyboard.type(prefix);
+  const offered = page.locator('.CodeMirror-hint-active');
+  await offered.waitFor();
+  expect(await offered.innerText()).toBe(expected);
+  await page.keyboard.press('Enter');
+  await offered.waitFor({ state: 'detached' });
+}
+
+/** The text of GraphiQL's query editor, spaces collapsed. */
+async function queryEditorText(page: Page): Promise<string> {
+  const lines = await page.locator('.graphiql-query-editor .CodeMirror-line').allInnerTexts();
+  // CodeMirror draws an empty line as a zero-width space.
+  return lines
+    .join(' ')
+    .replace(/[\s\u200b]+/g, ' ')
+    .trim();
 }
 
 describe('the whole flow in a real browser', () => {
@@ -71,6 +91,35 @@ describe('the whole flow in a real browser', () => {
     await page.click('#sign-out');
     await page.waitForSelector('#sign-in');
     await shot(page, '06-signed-out-again');
+  });
+
+  it('lists Query and Mutation in the playground’s Docs pane, and runs a query written with completion', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${app.url}/`);
+    await page.click('#sign-in');
+    await page.click('button[value="allow"]');
+    await page.waitForSelector('#token-status');
+
+    await page.goto(`${app.url}/playground`);
+    await page.click('button[aria-label="Show Documentation Explorer"]');
+    const docs = page.locator('.graphiql-doc-explorer');
+    await docs.getByText('mutation: Mutation').waitFor();
+    await docs.getByText('query: Query').waitFor();
+    await docs.locator('a', { hasText: /^Query$/ }).click();
+    await docs.getByText('validateToken: TokenValidation!').waitFor();
+    await shot(page, '08-playground-docs');
+
+    await page.click('.graphiql-query-editor .CodeMirror');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await complete(page, '{ valid', 'validateToken');
+    await complete(page, ' { val', 'valid');
+    await shot(page, '09-playground-completed');
+    expect(await queryEditorText(page)).toBe('{ validateToken { valid}}');
+
+    await page.click('.graphiql-execute-button');
+    await page.locator('.graphiql-response', { hasText: /"valid":\s*true/ }).waitFor();
+    await shot(page, '10-playground-completed-result');
   });
 
   it('a denied consent ends on a clear error page', async () => {

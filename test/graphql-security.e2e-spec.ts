@@ -1,11 +1,28 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
 import { TestBrowser } from './support/browser.js';
-import { graphql, graphqlData, TOKEN_STATUS } from './support/graphql.js';
+import { emulatorStats } from './support/emulator-admin.js';
+import { graphql, graphqlData, TOKEN_STATUS, type GraphqlAnswer } from './support/graphql.js';
 import { signIn } from './support/sign-in.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { startTestApp, withTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const REFRESH = 'mutation { refreshToken { refreshCount } }';
+
+/** What graphql-js can ask for; GraphiQL 4 sends its default query. */
+const ALL_INTROSPECTION_OPTIONS = {
+  descriptions: true,
+  specifiedByUrl: true,
+  directiveIsRepeatable: true,
+  schemaDescription: true,
+  inputValueDeprecation: true,
+  oneOf: true,
+};
+
+/** `ofType { … }` nested `levels` times around `name`. */
+const ofTypeChain = (levels: number) =>
+  Array.from({ length: levels }).reduce<string>((selection) => `ofType { ${selection} }`, 'name');
 
 describe('GraphQL request hardening', () => {
   let database: TestDatabase;
@@ -110,15 +127,29 @@ describe('GraphQL request hardening', () => {
     });
 
     it('too deep', async () => {
-      let selection = 'name';
-      for (let depth = 0; depth < 10; depth++) selection = `ofType { ${selection} }`;
       const answer = await graphql(
         browser,
         app.url,
-        `{ __schema { types { fields { type { ${selection} } } } } }`,
+        '{ __schema { types { fields { type { fields { type { fields { type { name } } } } } } } } }',
       );
-      expect(JSON.stringify(answer.errors)).toMatch(/depth/i);
+      expect(answer.errors?.[0].message ?? '').toMatch(/Query too deep: depth 9/);
       expect(answer.data).toBe(null);
+    });
+
+    it('over the token cap, however few fields it would select', async () => {
+      const response = await send('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{${'me{email} me{id} '.repeat(3760)}}` }),
+      });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as GraphqlAnswer<unknown>;
+      expect(body.errors).toEqual([
+        {
+          message: 'Document too large: at most 2000 tokens',
+          extensions: { code: 'BAD_USER_INPUT' },
+        },
+      ]);
     });
 
     it('batches', async () => {
@@ -140,6 +171,42 @@ describe('GraphQL request hardening', () => {
     });
   });
 
+  describe('introspection, outside production', () => {
+    it('answers the introspection query of GraphiQL and of other IDEs', async () => {
+      for (const options of [{}, ALL_INTROSPECTION_OPTIONS]) {
+        const data = await graphqlData<IntrospectionQuery>(
+          browser,
+          app.url,
+          getIntrospectionQuery(options),
+        );
+        expect(data.__schema.queryType.name).toBe('Query');
+        expect(data.__schema.mutationType?.name).toBe('Mutation');
+        const query = data.__schema.types.find((type) => type.name === 'Query');
+        expect(query && 'fields' in query ? query.fields.map((field) => field.name) : []).toContain(
+          'validateToken',
+        );
+      }
+    });
+
+    it('gives no room to a costly query inside an introspection document', async () => {
+      const before = await emulatorStats(app.emulatorUrl);
+      const deepTypes = `__schema { types { fields { type { ${ofTypeChain(10)} } } } }`;
+      for (const document of [
+        `{ profile { sub } ${deepTypes} }`,
+        `query { ...Mine ${deepTypes} } fragment Mine on Query { profile { sub } }`,
+      ]) {
+        const answer = await graphql(browser, app.url, document);
+        expect(answer.errors?.[0].message ?? '').toMatch(/^Query too deep/);
+        expect(answer.data).toBe(null);
+      }
+      const aliased = Array.from({ length: 16 }, (_, i) => `t${i}: types { name }`).join(' ');
+      const answer = await graphql(browser, app.url, `{ __schema { ${aliased} } }`);
+      expect(answer.errors?.[0].message ?? '').toMatch(/^Too many aliases/);
+      // profile never asked Google
+      expect((await emulatorStats(app.emulatorUrl)).userinfo).toBe(before.userinfo);
+    });
+  });
+
   it('sends security headers on every page', async () => {
     const home = await fetch(`${app.url}/`);
     expect(home.headers.get('content-security-policy') ?? '').toMatch(/script-src 'self'/);
@@ -148,84 +215,29 @@ describe('GraphQL request hardening', () => {
   });
 });
 
-describe('rate limits', () => {
-  let database: TestDatabase;
-  let app: TestApp;
-  const browser = new TestBrowser();
-
-  beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    app = await startTestApp(database, {
-      RATE_LIMIT_GRAPHQL_PER_MINUTE: '3',
-      RATE_LIMIT_SIGN_IN_PER_MINUTE: '4',
-      RATE_LIMIT_WINDOW_SECONDS: '2',
-    });
+describe('introspection in production', () => {
+  const suite = withTestApp('sqlite', {
+    NODE_ENV: 'production',
+    PUBLIC_URL: 'https://tokens.example.com',
+    GOOGLE_CLIENT_ID: 'prod-client.apps.googleusercontent.com',
+    GOOGLE_CLIENT_SECRET: randomBytes(16).toString('hex'),
   });
 
-  afterAll(async () => {
-    await app?.stop();
-    await database?.drop();
-  });
-
-  it('answers RATE_LIMITED past the GraphQL limit of a session, then recovers', async () => {
-    const outcomes = [];
-    for (let i = 0; i < 5; i++)
-      outcomes.push(
-        (await graphql(browser, app.url, '{ me { id } }')).errors?.[0].extensions?.code,
+  it('stays off, for the query an IDE sends too', async () => {
+    for (const options of [{}, ALL_INTROSPECTION_OPTIONS]) {
+      const answer = await graphql(
+        new TestBrowser(),
+        suite.app.url,
+        getIntrospectionQuery(options),
       );
-    expect(outcomes).toEqual([
-      'UNAUTHENTICATED',
-      'UNAUTHENTICATED',
-      'UNAUTHENTICATED',
-      'RATE_LIMITED',
-      'RATE_LIMITED',
-    ]);
-    const deadline = Date.now() + 6000;
-    let code: unknown = 'RATE_LIMITED';
-    while (code === 'RATE_LIMITED' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      code = (await graphql(browser, app.url, '{ me { id } }')).errors?.[0].extensions?.code;
+      expect(answer.data).toBe(null);
+      expect(answer.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     }
-    // served again once the window passed
-    expect(code).toBe('UNAUTHENTICATED');
-  });
-
-  it('answers 429 past the sign-in limit of an address', async () => {
-    const statuses = [];
-    for (let i = 0; i < 6; i++)
-      statuses.push((await fetch(`${app.url}/auth/google`, { redirect: 'manual' })).status);
-    expect(statuses).toEqual([302, 302, 302, 302, 429, 429]);
-  });
-});
-
-describe('rate limits behind a trusted proxy', () => {
-  let database: TestDatabase;
-  let app: TestApp;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    app = await startTestApp(database, { RATE_LIMIT_SIGN_IN_PER_MINUTE: '2', TRUST_PROXY: '1' });
-  });
-
-  afterAll(async () => {
-    await app?.stop();
-    await database?.drop();
-  });
-
-  it('counts each client address from X-Forwarded-For, not the proxy’s', async () => {
-    const signInFrom = async (client: string) =>
-      (
-        await fetch(`${app.url}/auth/google`, {
-          redirect: 'manual',
-          headers: { 'x-forwarded-for': client },
-        })
-      ).status;
-    expect([
-      await signInFrom('203.0.113.1'),
-      await signInFrom('203.0.113.1'),
-      await signInFrom('203.0.113.1'),
-    ]).toEqual([302, 302, 429]);
-    // another client behind the same proxy is not limited
-    expect(await signInFrom('203.0.113.2')).toBe(302);
+    const small = await graphql(
+      new TestBrowser(),
+      suite.app.url,
+      '{ __type(name: "Query") { name } }',
+    );
+    expect(small.errors?.[0].message ?? '').toMatch(/introspection/i);
   });
 });

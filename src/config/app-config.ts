@@ -258,6 +258,11 @@ function checkProductionSettings(
   if (vars.SESSION_SECRET === undefined) {
     problems.push('SESSION_SECRET must be set in production (at least 32 random characters)');
   }
+  if (vars.TRUST_PROXY === 'true') {
+    problems.push(
+      'TRUST_PROXY must not be true in production: it believes every X-Forwarded-For entry, so any client picks its own address past every rate limit; set the hop count of your proxies (such as 1) or their addresses/CIDRs',
+    );
+  }
 }
 
 export function parseDatabaseUrl(url: string): DatabaseConfig {

@@ -5,11 +5,15 @@ import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
 import mercurius from 'mercurius';
+import { AppErrorCode } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { GraphqlErrorFilter } from './graphql-error.filter.js';
 import { PlaygroundController } from './playground.controller.js';
-import { maxAliasesRule, maxFieldsRule } from './query-limits.js';
+import { documentGate } from './document-gate.js';
+import { maxTokensFor, type QueryLimits } from './query-limits.js';
+
+export const GRAPHQL_PATH = '/graphql';
 
 /** Headers a browser cannot send cross-site without a CORS preflight. */
 export const PREFLIGHT_HEADERS = [
@@ -18,21 +22,45 @@ export const PREFLIGHT_HEADERS = [
   'mercurius-require-preflight',
 ];
 
-function validationRules(config: AppConfig): ValidationRule[] {
-  const { maxAliases, maxFields } = config.graphqlLimits;
-  const rules = [maxAliasesRule(maxAliases), maxFieldsRule(maxFields)];
-  // Production does not describe its schema to strangers.
-  return config.isProduction ? [...rules, NoSchemaIntrospectionCustomRule] : rules;
+function queryLimits(config: AppConfig): QueryLimits {
+  const { maxDepth, maxAliases, maxFields } = config.graphqlLimits;
+  return {
+    maxDepth,
+    maxAliases,
+    maxFields,
+    maxTokens: maxTokensFor(maxFields),
+    introspection: !config.isProduction,
+  };
 }
 
-/** In production, "Did you mean …?" hints would describe the schema that introspection hides. */
+/** Production does not describe its schema to strangers. */
+function validationRules(config: AppConfig): ValidationRule[] {
+  return config.isProduction ? [NoSchemaIntrospectionCustomRule] : [];
+}
+
+type FormattedErrors = {
+  data?: unknown;
+  errors?: { message: string; extensions?: { code?: unknown } }[];
+};
+
+/**
+ * An answer refused only by the rate limit is a 429 (the guard set Retry-After). In production,
+ * "Did you mean …?" hints would describe the schema that introspection hides.
+ */
 function errorFormatter(config: AppConfig): MercuriusDriverConfig['errorFormatter'] {
   return (execution, context) => {
     const formatted = mercurius.defaultErrorFormatter(execution, context);
-    if (!config.isProduction) return formatted;
-    const response = formatted.response as { errors?: { message: string }[] };
-    for (const error of response.errors ?? [])
-      error.message = error.message.replace(/\s*Did you mean .*\?$/, '');
+    const response = formatted.response as FormattedErrors;
+    const errors = response.errors ?? [];
+    if (
+      response.data == null &&
+      errors.length > 0 &&
+      errors.every((error) => error.extensions?.code === AppErrorCode.RateLimited)
+    )
+      formatted.statusCode = 429;
+    if (config.isProduction)
+      for (const error of errors)
+        error.message = error.message.replace(/\s*Did you mean .*\?$/, '');
     return formatted;
   };
 }
@@ -44,14 +72,16 @@ function errorFormatter(config: AppConfig): MercuriusDriverConfig['errorFormatte
       driver: MercuriusDriver,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        path: '/graphql',
+        path: GRAPHQL_PATH,
         autoSchemaFile: true,
         sortSchema: true,
         // Mercurius's GraphiQL loads from a CDN; the offline playground is PlaygroundController.
         graphiql: false,
         jit: 1,
         allowBatchedQueries: false,
-        queryDepth: config.graphqlLimits.maxDepth,
+        // Depth, aliases, fields and tokens are checked before Mercurius parses (document-gate.ts).
+        additionalRouteOptions: { preHandler: documentGate(queryLimits(config)) },
+        graphql: { parseOptions: { maxTokens: maxTokensFor(config.graphqlLimits.maxFields) } },
         validationRules: validationRules(config),
         // A simple request (form or text/plain POST, GET without a custom header) is refused.
         csrfPrevention: { requiredHeaders: PREFLIGHT_HEADERS },

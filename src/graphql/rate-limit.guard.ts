@@ -1,7 +1,7 @@
 import { sha256 } from '../common/hash.js';
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
-import { ThrottlerGuard } from '@nestjs/throttler';
+import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Nest's throttler, taught where Mercurius keeps the request and reply. */
@@ -18,6 +18,19 @@ export class RateLimitGuard extends ThrottlerGuard {
       req: req as unknown as Record<string, unknown>,
       res: reply as unknown as Record<string, unknown>,
     };
+  }
+
+  /** The throttler names its header after the limit (`Retry-After-sign-in`); clients read `Retry-After`. */
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    this.setResponseHeader(
+      this.getRequestResponse(context).res,
+      'Retry-After',
+      detail.timeToBlockExpire,
+    );
+    await super.throwThrottlingException(context, detail);
   }
 }
 

@@ -3,11 +3,14 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { GraphqlAddressLimit } from './address-rate-limit.js';
 import { credentialTracker, isGraphql, isSignInRoute, RateLimitGuard } from './rate-limit.guard.js';
 
 /**
- * Per-session and per-IP limits on GraphQL, per-IP limits on sign-in. Counters live in each
- * instance's memory: with N instances behind a balancer a client gets up to N times the limit.
+ * Per-session and per-IP limits on GraphQL, per-IP limits on sign-in. The per-IP GraphQL limit
+ * counts each request as it arrives (GraphqlAddressLimit); the others run as a guard. Counters
+ * live in each instance's memory: with N instances behind a balancer a client gets up to N times
+ * the limit.
  */
 @Module({
   imports: [
@@ -24,12 +27,6 @@ import { credentialTracker, isGraphql, isSignInRoute, RateLimitGuard } from './r
             getTracker: credentialTracker(config.session.cookieName),
           },
           {
-            name: 'graphql-ip',
-            ttl: config.rateLimits.windowMs,
-            limit: config.rateLimits.graphqlPerMinute * 4,
-            skipIf: (context) => !isGraphql(context),
-          },
-          {
             name: 'sign-in',
             ttl: config.rateLimits.windowMs,
             limit: config.rateLimits.signInPerMinute,
@@ -39,6 +36,6 @@ import { credentialTracker, isGraphql, isSignInRoute, RateLimitGuard } from './r
       }),
     }),
   ],
-  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
+  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }, GraphqlAddressLimit],
 })
 export class RateLimitModule {}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from '@jest/globals';
+import { checkDocument } from './document-gate.js';
+import { maxTokensFor, type QueryLimits } from './query-limits.js';
+
+const LIMITS: QueryLimits = {
+  maxDepth: 8,
+  maxAliases: 15,
+  maxFields: 200,
+  maxTokens: maxTokensFor(200),
+  introspection: true,
+};
+
+describe('checkDocument', () => {
+  it('refuses a 64 KiB document of repeated fields at the token cap', () => {
+    const flood = `{${'me{email} me{id} '.repeat(3760)}}`;
+    expect(flood.length).toBeGreaterThan(60_000);
+    expect(checkDocument(flood, LIMITS)).toEqual({
+      message: 'Document too large: at most 2000 tokens',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  });
+
+  it('refuses a syntax error itself, with where it is', () => {
+    expect(checkDocument('{ me { id }', LIMITS)).toEqual({
+      message: 'Syntax Error: Expected Name, found <EOF>.',
+      locations: [{ line: 1, column: 12 }],
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    // Mercurius would retry a document that does not parse as a JSON-encoded syntax tree.
+    const jsonTree = JSON.stringify({ kind: 'Document', definitions: [] });
+    expect(checkDocument(jsonTree, LIMITS)?.message).toMatch(/^Syntax Error/);
+  });
+
+  it('refuses a document over a limit', () => {
+    const fields = Array.from({ length: 201 }, () => 'state').join(' ');
+    expect(checkDocument(`{ tokenStatus { ${fields} } }`, LIMITS)).toEqual({
+      message: 'Query too complex: at most 200 fields per operation',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  });
+
+  it('lets a document within the limits through', () => {
+    expect(checkDocument('{ me { id } }', LIMITS)).toBe(null);
+  });
+});
