@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { AppError, AppErrorCode, upstreamUnavailable } from '../common/app-error.js';
+import { AppError, AppErrorCode } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
@@ -10,18 +10,11 @@ import { GoogleClient } from '../google/google.client.js';
 import { MetricsService, type RefreshTrigger } from '../metrics/metrics.service.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { mergeRefreshResponse, type MergedTokens } from './token-merge.js';
-import type { TokenResponse } from './token-response.js';
+import type { TokenResponse } from '../google/token-response.js';
 import { isDatabaseUnavailable } from '../database/database-errors.js';
 import { TokenStore } from './token-store.service.js';
-
-/** When a caller considers its token refreshed enough. */
-export type RefreshNeed =
-  /** The token must not expire within `leewayMs`. */
-  | { kind: 'not-expiring'; leewayMs: number }
-  /** The grant must have been written (refreshed) after `since`: keeps idle grants alive. */
-  | { kind: 'written-since'; since: Date }
-  /** A token newer than the version the caller saw (a forced refresh, or one Google refused). */
-  | { kind: 'newer-than'; version: number };
+import { acceptsFlightResult, meets, type RefreshNeed } from './refresh-need.js';
+import { reauthRequired, stillValidOrUnavailable } from './token-errors.js';
 
 const FIRST_POLL_MS = 20;
 const MAX_POLL_MS = 250;
@@ -64,7 +57,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     if (joined) {
       const row = await joined;
       // The flight we joined may have had a weaker need than ours (a forced refresh joining a check).
-      if (meets(row, need, Date.now())) return row;
+      if (acceptsFlightResult(row, need, Date.now())) return row;
     }
     return this.startFlight(userId, need);
   }
@@ -245,23 +238,4 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       throw reauthRequired(this.config, 'the Google grant needs a new sign-in');
     return row;
   }
-}
-
-/** Whether a row already satisfies a caller's need, so no refresh is called for. */
-export function meets(row: OAuthTokenEntity, need: RefreshNeed, nowMs: number): boolean {
-  if (need.kind === 'newer-than') return row.version > need.version;
-  if (need.kind === 'written-since') return row.updatedAt > need.since;
-  return row.expiresAt === null || row.expiresAt.getTime() - nowMs > need.leewayMs;
-}
-
-/** During an outage the current token is still served while it lasts. */
-function stillValidOrUnavailable(row: OAuthTokenEntity): OAuthTokenEntity {
-  if (row.expiresAt !== null && row.expiresAt.getTime() > Date.now()) return row;
-  throw upstreamUnavailable('Google could not refresh the token; try again shortly');
-}
-
-export function reauthRequired(config: AppConfig, reason: string): AppError {
-  return new AppError(AppErrorCode.ReauthRequired, `${reason}: sign in again`, {
-    loginUrl: `${config.publicUrl}/auth/google`,
-  });
 }

@@ -6,7 +6,7 @@ import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { TokenCipher } from './token-cipher.js';
 import { TokenEventEntity, TokenEventType } from './token-event.entity.js';
 import type { MergedTokens } from './token-merge.js';
-import { expiryFrom, type TokenResponse } from './token-response.js';
+import { expiryFrom, type TokenResponse } from '../google/token-response.js';
 
 const PROVIDER = 'google';
 const SIGN_IN_WRITE_ATTEMPTS = 5;
@@ -39,8 +39,15 @@ export class TokenStore {
     return rows.map((row) => row.userId);
   }
 
-  /** The query behind findExpiring, exposed so its plan can be checked. */
+  /**
+   * The query behind findExpiring, exposed so its plan can be checked. A token that has not yet
+   * lived half the lifetime Google gave it is never due, however short that lifetime.
+   */
   expiringQuery(until: Date, now: Date, limit: number) {
+    const halfLifeReached =
+      this.tokens.manager.connection.options.type === 'postgres'
+        ? "token.expires_at <= CAST(:now AS timestamptz) + token.lifetime_seconds * interval '0.5 second'"
+        : "token.expires_at <= strftime('%Y-%m-%d %H:%M:%f', :now, '+' || (token.lifetime_seconds / 2.0) || ' seconds')";
     return this.tokens
       .createQueryBuilder('token')
       .select('token.userId', 'userId')
@@ -49,6 +56,7 @@ export class TokenStore {
       .andWhere('(token.refreshCooldownUntil IS NULL OR token.refreshCooldownUntil < :now)', {
         now,
       })
+      .andWhere(`(token.lifetime_seconds IS NULL OR ${halfLifeReached})`, { now })
       .orderBy('token.expiresAt', 'ASC')
       .limit(limit);
   }
@@ -113,6 +121,7 @@ export class TokenStore {
       scopes: response.scope ?? '',
       tokenType: response.tokenType ?? 'Bearer',
       expiresAt: expiryFrom(response, receivedAt),
+      lifetimeSeconds: response.expiresInSeconds ?? null,
       state: StoredTokenState.Active,
       refreshLeaseOwner: null,
       refreshLeaseExpiresAt: null,
@@ -201,6 +210,7 @@ export class TokenStore {
       scopes: merged.scopes,
       tokenType: merged.tokenType,
       expiresAt: merged.expiresAt,
+      lifetimeSeconds: merged.lifetimeSeconds,
       state: StoredTokenState.Active,
       version: row.version + 1,
       lastRefreshedAt: refreshedAt,
