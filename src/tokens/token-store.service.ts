@@ -9,6 +9,7 @@ import type { MergedTokens } from './token-merge.js';
 import { expiryFrom, type TokenResponse } from '../google/token-response.js';
 
 const PROVIDER = 'google';
+const INVALID_GRANT = 'invalid_grant';
 const SIGN_IN_WRITE_ATTEMPTS = 5;
 
 /**
@@ -28,6 +29,10 @@ export class TokenStore {
 
   findByUser(userId: string): Promise<OAuthTokenEntity | null> {
     return this.tokens.findOneBy({ userId, provider: PROVIDER });
+  }
+
+  findById(id: string): Promise<OAuthTokenEntity | null> {
+    return this.tokens.findOneBy({ id });
   }
 
   /**
@@ -196,16 +201,10 @@ export class TokenStore {
     );
   }
 
-  /**
-   * Writes the result of a refresh over the version it was computed from. Returns the new row, or
-   * null when another writer got there first (the caller then reads theirs).
-   */
-  async saveRefresh(
-    row: OAuthTokenEntity,
-    merged: MergedTokens,
-    refreshedAt: Date,
-  ): Promise<OAuthTokenEntity | null> {
-    const values = {
+  /** The row a refresh produces, tokens encrypted, before anything is written. */
+  refreshedRow(row: OAuthTokenEntity, merged: MergedTokens, refreshedAt: Date): OAuthTokenEntity {
+    return {
+      ...row,
       ...this.encryptTokens(row.id, merged.accessToken, merged.refreshToken),
       scopes: merged.scopes,
       tokenType: merged.tokenType,
@@ -219,20 +218,50 @@ export class TokenStore {
       refreshLeaseOwner: null,
       refreshLeaseExpiresAt: null,
       refreshCooldownUntil: null,
+      updatedAt: refreshedAt,
     };
-    const { affected } = await this.tokens.update({ id: row.id, version: row.version }, values);
-    if (affected !== 1) return null;
-    await this.recordEvent(
-      row.userId,
-      TokenEventType.Refreshed,
-      null,
-      merged.refreshTokenRotated ? 'refresh token rotated' : null,
-    );
-    return { ...row, ...values };
   }
 
-  /** The grant is dead: no more calls to Google for it until the user signs in again. */
-  /** Returns false when the row changed since it was read (then nothing is written). */
+  /**
+   * Writes a refreshed row over the version it was computed from. If meanwhile another instance
+   * refreshed with the refresh token this one replaced and Google's `invalid_grant` got the grant
+   * marked REAUTH_REQUIRED, the refreshed row (the only holder of the live refresh token) is
+   * written over that mark. Returns the row as stored, or null when another writer got there
+   * first (a sign-in, a revocation): the caller then reads theirs.
+   */
+  async saveRefresh(
+    baseVersion: number,
+    refreshed: OAuthTokenEntity,
+    detail: string | null,
+  ): Promise<OAuthTokenEntity | null> {
+    const values = refreshColumns(refreshed);
+    const saved = await this.tokens.update(
+      { id: refreshed.id, version: baseVersion },
+      { ...values, version: baseVersion + 1 },
+    );
+    let version = baseVersion + 1;
+    if (saved.affected !== 1) {
+      const overStaleMark = await this.tokens.update(
+        {
+          id: refreshed.id,
+          version: baseVersion + 1,
+          state: StoredTokenState.ReauthRequired,
+          lastErrorCode: INVALID_GRANT,
+        },
+        { ...values, version: baseVersion + 2 },
+      );
+      if (overStaleMark.affected !== 1) return null;
+      version = baseVersion + 2;
+      detail = `${detail ?? 'refreshed'}; written over the REAUTH_REQUIRED mark a stale refresh token caused`;
+    }
+    await this.recordEvent(refreshed.userId, TokenEventType.Refreshed, null, detail);
+    return { ...refreshed, version };
+  }
+
+  /**
+   * The grant is dead: no more calls to Google for it until the user signs in again. Returns
+   * false when the row changed since it was read (then nothing is written).
+   */
   async markReauthRequired(row: OAuthTokenEntity, code: string): Promise<boolean> {
     const { affected } = await this.tokens.update(
       { id: row.id, version: row.version },
@@ -320,4 +349,24 @@ export class TokenStore {
 /** Binds a ciphertext to its row and column, so it cannot be moved to another user. */
 export function associatedData(rowId: string, column: 'access_token' | 'refresh_token'): string {
   return `oauth_tokens:${rowId}:${column}`;
+}
+
+/** The columns a refresh writes. */
+function refreshColumns(row: OAuthTokenEntity) {
+  return {
+    accessTokenCiphertext: row.accessTokenCiphertext,
+    refreshTokenCiphertext: row.refreshTokenCiphertext,
+    keyId: row.keyId,
+    scopes: row.scopes,
+    tokenType: row.tokenType,
+    expiresAt: row.expiresAt,
+    lifetimeSeconds: row.lifetimeSeconds,
+    state: StoredTokenState.Active,
+    lastRefreshedAt: row.lastRefreshedAt,
+    refreshCount: row.refreshCount,
+    lastErrorCode: null,
+    refreshLeaseOwner: null,
+    refreshLeaseExpiresAt: null,
+    refreshCooldownUntil: null,
+  };
 }
