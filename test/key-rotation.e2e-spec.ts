@@ -30,6 +30,8 @@ describe('encryption keys', () => {
     app = await startTestApp(database, {
       TOKEN_ENCRYPTION_KEYS: keys,
       GOOGLE_EMULATOR_URL: emulator.url,
+      // Every forced refresh must reach Google while the keys rotate.
+      FORCED_REFRESH_MIN_INTERVAL_SECONDS: '0',
     });
     return app;
   };

@@ -8,7 +8,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { googleEndpoints } from '../google/google-endpoints.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { TokenStore } from '../tokens/token-store.service.js';
-import { readTokenResponse } from '../tokens/token-response.js';
+import { readTokenResponse } from '../google/token-response.js';
 import { UsersService } from '../users/users.service.js';
 import { createGoogleStrategy, type CodeExchangeResult } from './google.strategy.js';
 import { IdTokenVerifier } from './id-token.verifier.js';

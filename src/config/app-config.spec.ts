@@ -34,6 +34,7 @@ describe('loadConfig', () => {
     expect(config.google.callbackUrl).toBe('http://localhost:3000/auth/google/callback');
     expect(config.google.scopes).toEqual(['openid', 'email', 'profile']);
     expect(config.refreshLeewaySeconds).toBe(60);
+    expect(config.refresh.forcedMinIntervalMs).toBe(30_000);
     expect(config.tokenKeyring).toBe(null);
     expect(config.session.cookieName).toBe('tokenkeep_session');
   });
@@ -64,6 +65,9 @@ describe('loadConfig', () => {
     );
     expect(problemsOf({ REFRESH_LEEWAY_SECONDS: '-5' })[0]).toMatch(
       /^REFRESH_LEEWAY_SECONDS must be a whole number/,
+    );
+    expect(problemsOf({ FORCED_REFRESH_MIN_INTERVAL_SECONDS: 'soon' })[0]).toMatch(
+      /^FORCED_REFRESH_MIN_INTERVAL_SECONDS must be a whole number of seconds from 0 to 3600/,
     );
     expect(problemsOf({ GOOGLE_SCOPES: 'email profile' })[0]).toMatch(
       /^GOOGLE_SCOPES must .* start/,

@@ -40,6 +40,8 @@ export interface AppConfig {
     leaseMs: number;
     /** Quiet time after a failed refresh before any instance calls Google again for that grant. */
     failureCooldownMs: number;
+    /** A forced refresh sooner than this after the last refresh answers the current status instead (0: never). */
+    forcedMinIntervalMs: number;
   };
   proactiveRefresh: {
     enabled: boolean;
@@ -127,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
       deadlineMs: vars.REFRESH_DEADLINE_SECONDS * 1000,
       leaseMs: vars.REFRESH_LEASE_SECONDS * 1000,
       failureCooldownMs: vars.REFRESH_FAILURE_COOLDOWN_SECONDS * 1000,
+      forcedMinIntervalMs: vars.FORCED_REFRESH_MIN_INTERVAL_SECONDS * 1000,
     },
     proactiveRefresh: {
       enabled: vars.PROACTIVE_REFRESH === 'on',

@@ -100,6 +100,7 @@ export const environmentSchema = z.object({
   REFRESH_DEADLINE_SECONDS: wholeSeconds(10, 1, 120),
   REFRESH_LEASE_SECONDS: wholeSeconds(15, 2, 300),
   REFRESH_FAILURE_COOLDOWN_SECONDS: wholeSeconds(10, 0, 3600),
+  FORCED_REFRESH_MIN_INTERVAL_SECONDS: wholeSeconds(30, 0, 3600),
   PROACTIVE_REFRESH: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   PROACTIVE_REFRESH_INTERVAL_SECONDS: wholeSeconds(30, 1, 3600),
   PROACTIVE_REFRESH_WINDOW_SECONDS: wholeSeconds(300, 1, 86400),

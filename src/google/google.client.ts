@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, request } from 'undici';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { readTokenResponse, type TokenResponse } from '../tokens/token-response.js';
+import { readTokenResponse, type TokenResponse } from './token-response.js';
 import {
   classifyApiError,
   classifyTokenEndpointError,

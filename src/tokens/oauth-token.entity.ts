@@ -59,6 +59,10 @@ export class OAuthTokenEntity {
   @Column({ name: 'expires_at', type: Date, nullable: true })
   expiresAt: Date | null;
 
+  /** The lifetime Google gave this access token (`expires_in`); null on rows older than the column. */
+  @Column({ name: 'lifetime_seconds', type: 'integer', nullable: true })
+  lifetimeSeconds: number | null;
+
   @Column({ type: 'varchar', length: 24, default: StoredTokenState.Active })
   state: StoredTokenState;
 

@@ -8,7 +8,8 @@ import {
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { PeriodicTask } from '../common/periodic-task.js';
-import { TokenRefresher, type RefreshNeed } from './token-refresher.js';
+import type { RefreshNeed } from './refresh-need.js';
+import { TokenRefresher } from './token-refresher.js';
 import { TokenStore } from './token-store.service.js';
 
 export interface SweepResult {

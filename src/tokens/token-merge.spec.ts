@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { mergeRefreshResponse } from './token-merge.js';
-import { readTokenResponse } from './token-response.js';
+import { readTokenResponse } from '../google/token-response.js';
 
 const stored = { refreshToken: '1//stored', scopes: 'openid email', tokenType: 'Bearer' };
 const receivedAt = new Date('2026-11-29T10:00:00.000Z');

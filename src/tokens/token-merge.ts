@@ -1,4 +1,4 @@
-import { expiryFrom, type TokenResponse } from './token-response.js';
+import { expiryFrom, type TokenResponse } from '../google/token-response.js';
 
 /** The plaintext a token row holds, as far as a refresh is concerned. */
 export interface StoredSecrets {
@@ -13,6 +13,8 @@ export interface MergedTokens {
   /** True when the provider sent a new refresh token that replaces the stored one. */
   refreshTokenRotated: boolean;
   expiresAt: Date | null;
+  /** The lifetime Google gave the new access token, in seconds. */
+  lifetimeSeconds: number | null;
   scopes: string;
   tokenType: string;
 }
@@ -34,6 +36,7 @@ export function mergeRefreshResponse(
     refreshToken: rotated ? response.refreshToken! : stored.refreshToken,
     refreshTokenRotated: rotated,
     expiresAt: expiryFrom(response, receivedAt),
+    lifetimeSeconds: response.expiresInSeconds ?? null,
     scopes: response.scope ?? stored.scopes,
     tokenType: response.tokenType ?? stored.tokenType,
   };

@@ -7,26 +7,27 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
 import { GoogleClient } from '../google/google.client.js';
+import type { TokenResponse } from '../google/token-response.js';
 import { MetricsService, type RefreshTrigger } from '../metrics/metrics.service.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
-import { mergeRefreshResponse, type MergedTokens } from './token-merge.js';
-import type { TokenResponse } from './token-response.js';
-import { isDatabaseUnavailable } from '../database/database-errors.js';
+import { acceptsFlightResult, meets, type RefreshNeed } from './refresh-need.js';
+import { RefreshSaver } from './refresh-saver.js';
+import { reauthRequired, stillValidOrUnavailable } from './token-errors.js';
+import { mergeRefreshResponse } from './token-merge.js';
 import { TokenStore } from './token-store.service.js';
-
-/** When a caller considers its token refreshed enough. */
-export type RefreshNeed =
-  /** The token must not expire within `leewayMs`. */
-  | { kind: 'not-expiring'; leewayMs: number }
-  /** The grant must have been written (refreshed) after `since`: keeps idle grants alive. */
-  | { kind: 'written-since'; since: Date }
-  /** A token newer than the version the caller saw (a forced refresh, or one Google refused). */
-  | { kind: 'newer-than'; version: number };
 
 const FIRST_POLL_MS = 20;
 const MAX_POLL_MS = 250;
-const SAVE_ATTEMPTS = 3;
-const SAVE_RETRY_MS = 200;
+
+/** The refresh lease this instance holds on a row. */
+interface HeldLease {
+  /** Epoch ms when other instances may take it over. */
+  endsAt: number;
+  /** Whether it was taken over from a holder that never finished (crashed, or lost the database). */
+  tookOver: boolean;
+}
+
+export type RefreshOutcome = 'refreshed' | 'skipped' | 'failed';
 
 /**
  * Refreshes each grant once however many callers ask at once. Callers in this process share one
@@ -44,6 +45,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
   constructor(
     private readonly store: TokenStore,
     private readonly google: GoogleClient,
+    private readonly saver: RefreshSaver,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -60,11 +62,13 @@ export class TokenRefresher implements BeforeApplicationShutdown {
 
   /** The user's token row once it meets `need` (refreshed here or elsewhere), or the reason it cannot. */
   async refresh(userId: string, need: RefreshNeed): Promise<OAuthTokenEntity> {
+    const unsaved = this.saver.unsavedFor(userId);
+    if (unsaved) return usableUnsaved(unsaved, need);
     const joined = this.inFlight.get(userId);
     if (joined) {
       const row = await joined;
       // The flight we joined may have had a weaker need than ours (a forced refresh joining a check).
-      if (meets(row, need, Date.now())) return row;
+      if (acceptsFlightResult(row, need, Date.now())) return row;
     }
     return this.startFlight(userId, need);
   }
@@ -73,24 +77,30 @@ export class TokenRefresher implements BeforeApplicationShutdown {
    * For background work: refreshes only if the token does not meet `need`, is not cooling down
    * and no one else holds its lease; never waits for another refresher.
    */
-  async refreshIfFree(
-    userId: string,
-    need: RefreshNeed,
-  ): Promise<'refreshed' | 'skipped' | 'failed'> {
-    if (this.inFlight.has(userId)) return 'skipped';
+  async refreshIfFree(userId: string, need: RefreshNeed): Promise<RefreshOutcome> {
+    if (this.inFlight.has(userId) || this.saver.unsavedFor(userId)) return 'skipped';
     const row = await this.store.findByUser(userId);
     const now = new Date();
     if (!row || row.state !== StoredTokenState.Active || meets(row, need, now.getTime()))
       return 'skipped';
     if (row.refreshCooldownUntil !== null && row.refreshCooldownUntil > now) return 'skipped';
-    if (!(await this.store.tryAcquireLease(row, this.owner, now, this.config.refresh.leaseMs)))
-      return 'skipped';
-    const flight = this.track(userId, this.refreshAsLeaseHolder(row, 'proactive'));
+    const lease = await this.tryLease(row, now);
+    if (!lease) return 'skipped';
+    const flight = this.track(userId, this.refreshAsLeaseHolder(row, lease, 'proactive'));
     try {
       return (await flight).version > row.version ? 'refreshed' : 'failed';
     } catch {
       return 'failed';
     }
+  }
+
+  /** The user's token row if its grant is usable, else REAUTH_REQUIRED. */
+  async activeRow(userId: string): Promise<OAuthTokenEntity> {
+    const row = await this.store.findByUser(userId);
+    if (!row) throw reauthRequired(this.config, 'no Google token is stored for this user');
+    if (row.state !== StoredTokenState.Active)
+      throw reauthRequired(this.config, 'the Google grant needs a new sign-in');
+    return row;
   }
 
   private startFlight(userId: string, need: RefreshNeed): Promise<OAuthTokenEntity> {
@@ -107,17 +117,24 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       if (meets(row, need, now.getTime())) return row;
       if (row.refreshCooldownUntil !== null && row.refreshCooldownUntil > now)
         return stillValidOrUnavailable(row);
-      if (await this.store.tryAcquireLease(row, this.owner, now, this.config.refresh.leaseMs)) {
-        return this.refreshAsLeaseHolder(row, 'request');
-      }
+      const lease = await this.tryLease(row, now);
+      if (lease) return this.refreshAsLeaseHolder(row, lease, 'request');
       if (Date.now() >= giveUpAt) return stillValidOrUnavailable(row);
       if (pollMs === FIRST_POLL_MS) this.metrics.leaseWaits.inc();
       await sleep(pollMs * (0.5 + Math.random()));
     }
   }
 
+  private async tryLease(row: OAuthTokenEntity, now: Date): Promise<HeldLease | null> {
+    const { leaseMs } = this.config.refresh;
+    if (!(await this.store.tryAcquireLease(row, this.owner, now, leaseMs))) return null;
+    // Only a free or an expired lease can be taken: a named owner means it never finished.
+    return { endsAt: now.getTime() + leaseMs, tookOver: row.refreshLeaseOwner !== null };
+  }
+
   private async refreshAsLeaseHolder(
     row: OAuthTokenEntity,
+    lease: HeldLease,
     trigger: RefreshTrigger,
   ): Promise<OAuthTokenEntity> {
     const stopTimer = this.metrics.refreshDuration.startTimer();
@@ -126,7 +143,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       this.metrics.refreshes.inc({ trigger, outcome });
     };
     try {
-      const refreshed = await this.callGoogleAndStore(row);
+      const refreshed = await this.callGoogleAndStore(row, lease);
       record(refreshed.version > row.version ? 'success' : 'failed');
       return refreshed;
     } catch (error) {
@@ -148,7 +165,10 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     return flight;
   }
 
-  private async callGoogleAndStore(row: OAuthTokenEntity): Promise<OAuthTokenEntity> {
+  private async callGoogleAndStore(
+    row: OAuthTokenEntity,
+    lease: HeldLease,
+  ): Promise<OAuthTokenEntity> {
     let refreshToken: string | null;
     try {
       refreshToken = this.store.refreshTokenOf(row);
@@ -168,41 +188,29 @@ export class TokenRefresher implements BeforeApplicationShutdown {
         Date.now() + this.config.refresh.deadlineMs,
       );
     } catch (error) {
-      return this.afterFailedRefresh(row, error);
+      return this.afterFailedRefresh(row, lease, error);
     }
+    const answeredAt = process.hrtime.bigint();
     const merged = mergeRefreshResponse(
       { refreshToken, scopes: row.scopes, tokenType: row.tokenType },
       response,
       receivedAt,
     );
-    return (
-      (await this.saveWithRetries(row, merged, receivedAt)) ?? (await this.activeRow(row.userId))
+    const refreshed = this.store.refreshedRow(row, merged, receivedAt);
+    const kept = await this.saver.save(
+      row,
+      refreshed,
+      merged.refreshTokenRotated,
+      answeredAt,
+      lease.endsAt,
     );
-  }
-
-  /**
-   * Google has answered: its tokens (perhaps a rotated refresh token, the only copy) must reach
-   * the database, so a passing database failure is retried while the lease still protects us.
-   */
-  private async saveWithRetries(row: OAuthTokenEntity, merged: MergedTokens, receivedAt: Date) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.store.saveRefresh(row, merged, receivedAt);
-      } catch (error) {
-        if (!isDatabaseUnavailable(error) || attempt === SAVE_ATTEMPTS) {
-          this.logger.error(
-            `A refreshed token of user ${row.userId} could not be stored: ${(error as Error).message}`,
-          );
-          throw error;
-        }
-        await sleep(SAVE_RETRY_MS * attempt);
-      }
-    }
+    return kept ?? (await this.activeRow(row.userId));
   }
 
   /** A dead grant stops here for good; any other failure keeps the tokens and cools down. */
   private async afterFailedRefresh(
     row: OAuthTokenEntity,
+    lease: HeldLease,
     error: unknown,
   ): Promise<OAuthTokenEntity> {
     if (!(error instanceof GoogleApiError)) {
@@ -215,53 +223,50 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       // Another writer stored a newer grant meanwhile: ours was just stale.
       if (current && current.version !== row.version && current.state === StoredTokenState.Active)
         return current;
-      if (!(await this.store.markReauthRequired(row, error.googleCode ?? 'invalid_grant'))) {
-        // A sign-in landed meanwhile: its grant is the one that counts now.
-        return this.activeRow(row.userId);
-      }
-      throw reauthRequired(this.config, 'Google no longer accepts this grant');
+      // The holder we took over from may hold a new refresh token it could not store yet (Google
+      // then refuses the one we read): only a second invalid_grant, after a cooldown, confirms.
+      if (!lease.tookOver) return this.markDead(row, error);
+      return this.coolDown(
+        row,
+        error,
+        'after taking over an unfinished refresh; not yet confirmed',
+      );
     }
     if (error.kind === GoogleErrorKind.InvalidClient) {
       this.logger.error(
         `Google refused our OAuth client (${error.googleCode}): check GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET. Users' grants are left as they are.`,
       );
     }
+    return this.coolDown(row, error, error.detail);
+  }
+
+  private async markDead(row: OAuthTokenEntity, error: GoogleApiError): Promise<OAuthTokenEntity> {
+    if (!(await this.store.markReauthRequired(row, error.googleCode ?? 'invalid_grant'))) {
+      // A sign-in landed meanwhile: its grant is the one that counts now.
+      return this.activeRow(row.userId);
+    }
+    throw reauthRequired(this.config, 'Google no longer accepts this grant');
+  }
+
+  private async coolDown(
+    row: OAuthTokenEntity,
+    error: GoogleApiError,
+    detail: string,
+  ): Promise<OAuthTokenEntity> {
     const cooldownUntil = new Date(Date.now() + this.config.refresh.failureCooldownMs);
     await this.store.releaseAfterFailure(
       row,
       this.owner,
       cooldownUntil,
       error.googleCode ?? error.kind,
-      error.detail,
+      detail,
     );
     return stillValidOrUnavailable(row);
   }
-
-  /** The user's token row if its grant is usable, else REAUTH_REQUIRED. */
-  async activeRow(userId: string): Promise<OAuthTokenEntity> {
-    const row = await this.store.findByUser(userId);
-    if (!row) throw reauthRequired(this.config, 'no Google token is stored for this user');
-    if (row.state !== StoredTokenState.Active)
-      throw reauthRequired(this.config, 'the Google grant needs a new sign-in');
-    return row;
-  }
 }
 
-/** Whether a row already satisfies a caller's need, so no refresh is called for. */
-export function meets(row: OAuthTokenEntity, need: RefreshNeed, nowMs: number): boolean {
-  if (need.kind === 'newer-than') return row.version > need.version;
-  if (need.kind === 'written-since') return row.updatedAt > need.since;
-  return row.expiresAt === null || row.expiresAt.getTime() - nowMs > need.leewayMs;
-}
-
-/** During an outage the current token is still served while it lasts. */
-function stillValidOrUnavailable(row: OAuthTokenEntity): OAuthTokenEntity {
-  if (row.expiresAt !== null && row.expiresAt.getTime() > Date.now()) return row;
-  throw upstreamUnavailable('Google could not refresh the token; try again shortly');
-}
-
-export function reauthRequired(config: AppConfig, reason: string): AppError {
-  return new AppError(AppErrorCode.ReauthRequired, `${reason}: sign in again`, {
-    loginUrl: `${config.publicUrl}/auth/google`,
-  });
+/** This instance holds the only copy of the latest grant: it is served while it lasts, never refreshed again. */
+function usableUnsaved(row: OAuthTokenEntity, need: RefreshNeed): OAuthTokenEntity {
+  if (acceptsFlightResult(row, need, Date.now())) return row;
+  throw upstreamUnavailable('the refreshed token is waiting for the database; try again shortly');
 }

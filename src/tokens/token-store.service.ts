@@ -6,9 +6,10 @@ import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { TokenCipher } from './token-cipher.js';
 import { TokenEventEntity, TokenEventType } from './token-event.entity.js';
 import type { MergedTokens } from './token-merge.js';
-import { expiryFrom, type TokenResponse } from './token-response.js';
+import { expiryFrom, type TokenResponse } from '../google/token-response.js';
 
 const PROVIDER = 'google';
+const INVALID_GRANT = 'invalid_grant';
 const SIGN_IN_WRITE_ATTEMPTS = 5;
 
 /**
@@ -30,6 +31,10 @@ export class TokenStore {
     return this.tokens.findOneBy({ userId, provider: PROVIDER });
   }
 
+  findById(id: string): Promise<OAuthTokenEntity | null> {
+    return this.tokens.findOneBy({ id });
+  }
+
   /**
    * Users whose active token expires before `until` and is not cooling down, soonest first. The
    * range scan on ix_oauth_tokens_state_expires_at makes the cost follow the number due, not the number stored.
@@ -39,8 +44,15 @@ export class TokenStore {
     return rows.map((row) => row.userId);
   }
 
-  /** The query behind findExpiring, exposed so its plan can be checked. */
+  /**
+   * The query behind findExpiring, exposed so its plan can be checked. A token that has not yet
+   * lived half the lifetime Google gave it is never due, however short that lifetime.
+   */
   expiringQuery(until: Date, now: Date, limit: number) {
+    const halfLifeReached =
+      this.tokens.manager.connection.options.type === 'postgres'
+        ? "token.expires_at <= CAST(:now AS timestamptz) + token.lifetime_seconds * interval '0.5 second'"
+        : "token.expires_at <= strftime('%Y-%m-%d %H:%M:%f', :now, '+' || (token.lifetime_seconds / 2.0) || ' seconds')";
     return this.tokens
       .createQueryBuilder('token')
       .select('token.userId', 'userId')
@@ -49,6 +61,7 @@ export class TokenStore {
       .andWhere('(token.refreshCooldownUntil IS NULL OR token.refreshCooldownUntil < :now)', {
         now,
       })
+      .andWhere(`(token.lifetime_seconds IS NULL OR ${halfLifeReached})`, { now })
       .orderBy('token.expiresAt', 'ASC')
       .limit(limit);
   }
@@ -113,6 +126,7 @@ export class TokenStore {
       scopes: response.scope ?? '',
       tokenType: response.tokenType ?? 'Bearer',
       expiresAt: expiryFrom(response, receivedAt),
+      lifetimeSeconds: response.expiresInSeconds ?? null,
       state: StoredTokenState.Active,
       refreshLeaseOwner: null,
       refreshLeaseExpiresAt: null,
@@ -187,20 +201,15 @@ export class TokenStore {
     );
   }
 
-  /**
-   * Writes the result of a refresh over the version it was computed from. Returns the new row, or
-   * null when another writer got there first (the caller then reads theirs).
-   */
-  async saveRefresh(
-    row: OAuthTokenEntity,
-    merged: MergedTokens,
-    refreshedAt: Date,
-  ): Promise<OAuthTokenEntity | null> {
-    const values = {
+  /** The row a refresh produces, tokens encrypted, before anything is written. */
+  refreshedRow(row: OAuthTokenEntity, merged: MergedTokens, refreshedAt: Date): OAuthTokenEntity {
+    return {
+      ...row,
       ...this.encryptTokens(row.id, merged.accessToken, merged.refreshToken),
       scopes: merged.scopes,
       tokenType: merged.tokenType,
       expiresAt: merged.expiresAt,
+      lifetimeSeconds: merged.lifetimeSeconds,
       state: StoredTokenState.Active,
       version: row.version + 1,
       lastRefreshedAt: refreshedAt,
@@ -209,20 +218,50 @@ export class TokenStore {
       refreshLeaseOwner: null,
       refreshLeaseExpiresAt: null,
       refreshCooldownUntil: null,
+      updatedAt: refreshedAt,
     };
-    const { affected } = await this.tokens.update({ id: row.id, version: row.version }, values);
-    if (affected !== 1) return null;
-    await this.recordEvent(
-      row.userId,
-      TokenEventType.Refreshed,
-      null,
-      merged.refreshTokenRotated ? 'refresh token rotated' : null,
-    );
-    return { ...row, ...values };
   }
 
-  /** The grant is dead: no more calls to Google for it until the user signs in again. */
-  /** Returns false when the row changed since it was read (then nothing is written). */
+  /**
+   * Writes a refreshed row over the version it was computed from. If meanwhile another instance
+   * refreshed with the refresh token this one replaced and Google's `invalid_grant` got the grant
+   * marked REAUTH_REQUIRED, the refreshed row (the only holder of the live refresh token) is
+   * written over that mark. Returns the row as stored, or null when another writer got there
+   * first (a sign-in, a revocation): the caller then reads theirs.
+   */
+  async saveRefresh(
+    baseVersion: number,
+    refreshed: OAuthTokenEntity,
+    detail: string | null,
+  ): Promise<OAuthTokenEntity | null> {
+    const values = refreshColumns(refreshed);
+    const saved = await this.tokens.update(
+      { id: refreshed.id, version: baseVersion },
+      { ...values, version: baseVersion + 1 },
+    );
+    let version = baseVersion + 1;
+    if (saved.affected !== 1) {
+      const overStaleMark = await this.tokens.update(
+        {
+          id: refreshed.id,
+          version: baseVersion + 1,
+          state: StoredTokenState.ReauthRequired,
+          lastErrorCode: INVALID_GRANT,
+        },
+        { ...values, version: baseVersion + 2 },
+      );
+      if (overStaleMark.affected !== 1) return null;
+      version = baseVersion + 2;
+      detail = `${detail ?? 'refreshed'}; written over the REAUTH_REQUIRED mark a stale refresh token caused`;
+    }
+    await this.recordEvent(refreshed.userId, TokenEventType.Refreshed, null, detail);
+    return { ...refreshed, version };
+  }
+
+  /**
+   * The grant is dead: no more calls to Google for it until the user signs in again. Returns
+   * false when the row changed since it was read (then nothing is written).
+   */
   async markReauthRequired(row: OAuthTokenEntity, code: string): Promise<boolean> {
     const { affected } = await this.tokens.update(
       { id: row.id, version: row.version },
@@ -310,4 +349,24 @@ export class TokenStore {
 /** Binds a ciphertext to its row and column, so it cannot be moved to another user. */
 export function associatedData(rowId: string, column: 'access_token' | 'refresh_token'): string {
   return `oauth_tokens:${rowId}:${column}`;
+}
+
+/** The columns a refresh writes. */
+function refreshColumns(row: OAuthTokenEntity) {
+  return {
+    accessTokenCiphertext: row.accessTokenCiphertext,
+    refreshTokenCiphertext: row.refreshTokenCiphertext,
+    keyId: row.keyId,
+    scopes: row.scopes,
+    tokenType: row.tokenType,
+    expiresAt: row.expiresAt,
+    lifetimeSeconds: row.lifetimeSeconds,
+    state: StoredTokenState.Active,
+    lastRefreshedAt: row.lastRefreshedAt,
+    refreshCount: row.refreshCount,
+    lastErrorCode: null,
+    refreshLeaseOwner: null,
+    refreshLeaseExpiresAt: null,
+    refreshCooldownUntil: null,
+  };
 }

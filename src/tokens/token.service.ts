@@ -7,7 +7,9 @@ import { GoogleClient } from '../google/google.client.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import type { TokenEventEntity } from './token-event.entity.js';
-import { meets, reauthRequired, TokenRefresher, type RefreshNeed } from './token-refresher.js';
+import { meets, type RefreshNeed } from './refresh-need.js';
+import { reauthRequired, refreshNotDone } from './token-errors.js';
+import { TokenRefresher } from './token-refresher.js';
 import { tokenStatusOf, type TokenStatus } from './token-status.js';
 import { TokenStore } from './token-store.service.js';
 import { toTokenValidation, type TokenValidation } from './token-validation.js';
@@ -31,27 +33,27 @@ export class TokenService {
   /** A usable access token, refreshed first when it expires within REFRESH_LEEWAY_SECONDS. */
   async getValidAccessToken(userId: string): Promise<string> {
     let row = await this.refresher.activeRow(userId);
-    const need: RefreshNeed = {
-      kind: 'not-expiring',
-      leewayMs: this.config.refreshLeewaySeconds * 1000,
-    };
-    if (!meets(row, need, Date.now())) {
+    if (!meets(row, this.usableNeed(), Date.now())) {
       this.metrics.requestRefreshWaits.inc();
-      row = await this.refresher.refresh(userId, need);
+      row = await this.refresher.refresh(userId, this.usableNeed());
     }
     return this.store.accessTokenOf(row);
   }
 
-  /** Refreshes now, whatever the expiry (concurrent requests share one refresh), and returns the new status. */
+  /**
+   * Refreshes now, whatever the expiry, and returns the new status. Concurrent requests share one
+   * refresh; and each user gets at most one per FORCED_REFRESH_MIN_INTERVAL_SECONDS: sooner, a
+   * still-usable token is just reported as it is (it is that fresh already).
+   */
   async refresh(userId: string): Promise<TokenStatus> {
     const before = await this.refresher.activeRow(userId);
+    if (this.refreshedRecently(before) && meets(before, this.usableNeed(), Date.now()))
+      return tokenStatusOf(before);
     const after = await this.refresher.refresh(userId, {
       kind: 'newer-than',
       version: before.version,
     });
-    if (after.version <= before.version) {
-      throw upstreamUnavailable('Google could not refresh the token now; try again shortly');
-    }
+    if (after.version <= before.version) throw refreshNotDone();
     return tokenStatusOf(after);
   }
 
@@ -98,6 +100,18 @@ export class TokenService {
 
   async status(userId: string): Promise<TokenStatus> {
     return tokenStatusOf(await this.existingRow(userId));
+  }
+
+  private usableNeed(): RefreshNeed {
+    return { kind: 'not-expiring', leewayMs: this.config.refreshLeewaySeconds * 1000 };
+  }
+
+  private refreshedRecently(row: OAuthTokenEntity): boolean {
+    const { forcedMinIntervalMs } = this.config.refresh;
+    return (
+      row.lastRefreshedAt !== null &&
+      Date.now() - row.lastRefreshedAt.getTime() < forcedMinIntervalMs
+    );
   }
 
   private async existingRow(userId: string): Promise<OAuthTokenEntity> {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../config/app-config.js';
@@ -7,6 +8,8 @@ import { TokenCipher } from './token-cipher.js';
 import { TokenEventEntity } from './token-event.entity.js';
 import { TokenStore } from './token-store.service.js';
 import { ProactiveRefresher } from './proactive-refresher.js';
+import { RefreshSaver } from './refresh-saver.js';
+import { RefreshSpool } from './refresh-spool.js';
 import { TokenRefresher } from './token-refresher.js';
 import { TokenService } from './token.service.js';
 import { TokenRevoker } from './token-revoker.js';
@@ -25,7 +28,13 @@ import { GoogleModule } from '../google/google.module.js';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => new TokenCipher(config.tokenKeyring),
     },
+    {
+      provide: RefreshSpool,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new RefreshSpool(join(config.dataDir, 'refresh-spool')),
+    },
     TokenStore,
+    RefreshSaver,
     TokenRefresher,
     ProactiveRefresher,
     TokenService,

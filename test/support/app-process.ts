@@ -44,6 +44,8 @@ export interface AppProcessOptions {
   sessionSecret?: string;
   /** Any other variable, e.g. REFRESH_LEASE_SECONDS. */
   env?: Record<string, string>;
+  /** A DATA_DIR the caller owns and keeps (to restart on it); by default a temporary one removed at exit. */
+  dataDir?: string;
 }
 
 /** Every process started here and not yet exited, killed if the test runner exits first. */
@@ -61,7 +63,10 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
     throw new Error(`${MAIN} is missing under ${ROOT}: run npm run build first`);
   }
   const port = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), 'tokenkeep-process-'));
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'tokenkeep-process-')));
+  const removeDataDir = () =>
+    ownsDataDir ? rm(dataDir, { recursive: true, force: true }) : Promise.resolve();
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -85,7 +90,7 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
     },
   });
   if (child.pid === undefined) {
-    await rm(dataDir, { recursive: true, force: true });
+    await removeDataDir();
     throw new Error(`could not spawn ${process.execPath} ${MAIN}`);
   }
   const pid = child.pid;
@@ -105,7 +110,7 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
       resolve({ code, signal });
     });
   });
-  const cleanedUp = exited.then(() => rm(dataDir, { recursive: true, force: true }));
+  const cleanedUp = exited.then(removeDataDir);
   const isRunning = () => child.exitCode === null && child.signalCode === null;
   const ended = async () => {
     const exit = await exited;

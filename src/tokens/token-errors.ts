@@ -1,0 +1,21 @@
+import { AppError, AppErrorCode, upstreamUnavailable } from '../common/app-error.js';
+import type { AppConfig } from '../config/app-config.js';
+import type { OAuthTokenEntity } from './oauth-token.entity.js';
+
+/** The grant is dead or missing: only a new sign-in helps; the error carries where to sign in. */
+export function reauthRequired(config: AppConfig, reason: string): AppError {
+  return new AppError(AppErrorCode.ReauthRequired, `${reason}: sign in again`, {
+    loginUrl: `${config.publicUrl}/auth/google`,
+  });
+}
+
+/** During an outage the current token is still served while it lasts. */
+export function stillValidOrUnavailable(row: OAuthTokenEntity): OAuthTokenEntity {
+  if (row.expiresAt !== null && row.expiresAt.getTime() > Date.now()) return row;
+  throw upstreamUnavailable('Google could not refresh the token; try again shortly');
+}
+
+/** A forced refresh that produced no newer token. */
+export function refreshNotDone(): AppError {
+  return upstreamUnavailable('Google could not refresh the token now; try again shortly');
+}

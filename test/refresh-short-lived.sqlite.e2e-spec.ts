@@ -1,0 +1,3 @@
+import { describeShortLivedTokens } from './refresh-short-lived.suite.js';
+
+describeShortLivedTokens('sqlite');
