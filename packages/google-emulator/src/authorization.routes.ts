@@ -7,8 +7,9 @@ import {
 import { consentPage } from './consent-page.js';
 import type { EmulatorContext } from './emulator-context.js';
 import type { EmulatorUser } from './types.js';
+import { grantedScopes, scopeChoices } from './granular-consent.js';
 import { errorPage } from './html-pages.js';
-import { readParams, sendHtml } from './http-util.js';
+import { readList, readParams, sendHtml } from './http-util.js';
 import { callbackScope, coversScopes, mergeScopes } from './scopes.js';
 
 const AUTHORIZATION_PATHS = ['/o/oauth2/v2/auth', '/o/oauth2/auth'];
@@ -39,6 +40,7 @@ async function handleAuthorization(
     requestId,
     clientId: authorization.clientId,
     scopes: authorization.scopes,
+    scopeChoices: scopeChoices(authorization.scopes),
     users: ctx.registry.listUsers(),
     selectedSub: hinted ? hinted.sub : undefined,
   });
@@ -68,7 +70,22 @@ async function handleConsent(
     const description = user ? 'decision must be allow or deny' : 'Choose a known account (sub).';
     return showProblem(ctx, reply, { status: 400, code: 'invalid_request', description });
   }
-  return reply.redirect(grantWithCode(ctx, authorization, user, 'consent'), 302);
+  const outcome = grantedScopes(authorization.scopes, {
+    shown: params.scope_choice !== undefined,
+    ticked: readList(request, 'granted_scope'),
+  });
+  if ('notRequested' in outcome) {
+    const description = `granted_scope ${outcome.notRequested} was not offered on this page.`;
+    return showProblem(ctx, reply, { status: 400, code: 'invalid_request', description });
+  }
+  if ('nothingGranted' in outcome) {
+    ctx.stats.countError('access_denied');
+    return reply.redirect(errorRedirect(authorization, { error: 'access_denied' }), 302);
+  }
+  return reply.redirect(
+    grantWithCode(ctx, authorization, user, { prompt: 'consent', granted: outcome.granted }),
+    302,
+  );
 }
 
 /** prompt=none: a code only if this user already granted every scope to this client. */
@@ -87,22 +104,34 @@ function silentAuthorization(ctx: EmulatorContext, authorization: AuthorizationR
       error: 'interaction_required',
     });
   }
-  return grantWithCode(ctx, authorization, user, 'none');
+  return grantWithCode(ctx, authorization, user, { prompt: 'none', granted: authorization.scopes });
 }
 
-/** Records the consent, issues a code and builds Google's success callback URL. */
+interface Consent {
+  /** What Google puts in the callback's `prompt`. */
+  prompt: 'consent' | 'none';
+  /** Canonical scopes of this request the user granted (granular consent may drop some). */
+  granted: string[];
+}
+
+/**
+ * Records the consent, issues a code and builds Google's success callback URL. With
+ * include_granted_scopes the code covers everything granted so far (the combined
+ * authorization); otherwise only what this consent granted.
+ */
 function grantWithCode(
   ctx: EmulatorContext,
   authorization: AuthorizationRequest,
   user: EmulatorUser,
-  shownPrompt: 'consent' | 'none',
+  consent: Consent,
 ): string {
   const { clientId } = authorization;
   const previously = ctx.grants.grantedScopes(clientId, user.sub);
   const scopes = authorization.includeGrantedScopes
-    ? mergeScopes(authorization.scopes, previously)
-    : authorization.scopes;
-  const grantId = ctx.grants.recordConsent(clientId, user.sub, scopes);
+    ? mergeScopes(consent.granted, previously)
+    : consent.granted;
+  const grantsNewScopes = consent.granted.some((scope) => !previously.includes(scope));
+  const grantId = ctx.grants.recordConsent(clientId, user.sub, consent.granted);
   const code = ctx.codes.issue({
     grantId,
     clientId,
@@ -111,6 +140,7 @@ function grantWithCode(
     scopes,
     accessType: authorization.accessType,
     consentForced: authorization.consentForced,
+    grantsNewScopes,
     nonce: authorization.nonce,
     codeChallenge: authorization.codeChallenge,
     codeChallengeMethod: authorization.codeChallengeMethod,
@@ -123,7 +153,7 @@ function grantWithCode(
   callback.searchParams.append('scope', callbackScope(authorization.requestedScopes, scopes));
   callback.searchParams.append('authuser', '0');
   if (user.hd) callback.searchParams.append('hd', user.hd);
-  callback.searchParams.append('prompt', shownPrompt);
+  callback.searchParams.append('prompt', consent.prompt);
   return callback.toString();
 }
 

@@ -46,7 +46,9 @@ export async function redeemCode(
   if (verifierProblem) return failure(verifierProblem);
   const wantsRefreshToken =
     record.accessType === 'offline' &&
-    (record.consentForced || !ctx.grants.hasIssuedRefreshToken(client.clientId, record.sub));
+    (record.consentForced ||
+      record.grantsNewScopes ||
+      !ctx.grants.hasIssuedRefreshToken(client.clientId, record.sub));
   const access = ctx.grants.issueAccessToken({
     clientId: client.clientId,
     sub: record.sub,
