@@ -43,6 +43,22 @@ const revokeUserSchema = z
     message: 'give the user as sub or email',
   });
 
+const reauthPolicySchema = z
+  .object({
+    sub: z.string().min(1).optional(),
+    email: z.string().min(1).optional(),
+    client_id: z.string().min(1).optional(),
+    session_length_seconds: z
+      .number()
+      .int('must be a whole number of seconds')
+      .min(1, 'must be at least 1 second')
+      .optional(),
+  })
+  .strict()
+  .refine((body) => body.sub !== undefined || body.email !== undefined, {
+    message: 'give the user as sub or email',
+  });
+
 const tokenErrorNames = Object.keys(INJECTABLE_TOKEN_ERRORS) as [InjectableTokenError];
 
 const faultSchema = z
@@ -123,6 +139,20 @@ export function parseUser(body: unknown): AdminInput<Omit<EmulatorUser, 'sub'> &
 
 export function parseUserReference(body: unknown): AdminInput<{ sub?: string; email?: string }> {
   return parseWith(revokeUserSchema, body, (reference) => reference);
+}
+
+export interface ReauthPolicyInput {
+  user: { sub?: string; email?: string };
+  clientId?: string;
+  sessionLengthSeconds?: number;
+}
+
+export function parseReauthPolicy(body: unknown): AdminInput<ReauthPolicyInput> {
+  return parseWith(reauthPolicySchema, body, (policy) => ({
+    user: { sub: policy.sub, email: policy.email },
+    clientId: policy.client_id,
+    sessionLengthSeconds: policy.session_length_seconds,
+  }));
 }
 
 export function parseFault(body: unknown): AdminInput<FaultSpec> {

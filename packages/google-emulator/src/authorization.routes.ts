@@ -8,6 +8,7 @@ import { consentPage } from './consent-page.js';
 import type { EmulatorContext } from './emulator-context.js';
 import type { EmulatorUser } from './types.js';
 import { grantedScopes, scopeChoices } from './granular-consent.js';
+import { reauthDue } from './reauth-policies.js';
 import { errorPage } from './html-pages.js';
 import { readList, readParams, sendHtml } from './http-util.js';
 import { callbackScope, coversScopes, mergeScopes } from './scopes.js';
@@ -96,6 +97,10 @@ function silentAuthorization(ctx: EmulatorContext, authorization: AuthorizationR
     ctx.stats.countError('login_required');
     return errorRedirect(authorization, { error: 'login_required' });
   }
+  if (reauthDue(ctx, authorization.clientId, user.sub)) {
+    ctx.stats.countError('login_required');
+    return errorRedirect(authorization, { error: 'login_required' });
+  }
   const granted = ctx.grants.grantedScopes(authorization.clientId, user.sub);
   if (!coversScopes(granted, authorization.scopes)) {
     ctx.stats.countError('interaction_required');
@@ -132,6 +137,7 @@ function grantWithCode(
     : consent.granted;
   const grantsNewScopes = consent.granted.some((scope) => !previously.includes(scope));
   const grantId = ctx.grants.recordConsent(clientId, user.sub, consent.granted);
+  if (consent.prompt === 'consent') ctx.grants.recordSignIn(clientId, user.sub);
   const code = ctx.codes.issue({
     grantId,
     clientId,

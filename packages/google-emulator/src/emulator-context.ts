@@ -5,6 +5,7 @@ import type { EmulatorOptions } from './types.js';
 import { GrantStore } from './grant-store.js';
 import { KeyRing } from './keys.js';
 import { PendingRequests } from './pending-requests.js';
+import { ReauthPolicies } from './reauth-policies.js';
 import { DEFAULT_USERS, Registry } from './registry.js';
 import { EmulatorStats } from './stats.js';
 
@@ -26,6 +27,7 @@ export interface EmulatorContext {
   keys: KeyRing;
   stats: EmulatorStats;
   faults: FaultInjector;
+  reauth: ReauthPolicies;
 }
 
 const DEFAULT_CODE_TTL_SECONDS = 60;
@@ -48,6 +50,7 @@ export async function createEmulatorContext(options: EmulatorOptions): Promise<E
     keys: await KeyRing.generate(),
     stats,
     faults: new FaultInjector(stats, settings.log),
+    reauth: new ReauthPolicies(),
   };
 }
 

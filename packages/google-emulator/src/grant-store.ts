@@ -1,5 +1,6 @@
 import type { EmulatorClock } from './clock.js';
 import type { AccessType } from './code-store.js';
+import type { SignIn } from './reauth-policies.js';
 import { mergeScopes } from './scopes.js';
 import { newAccessToken, newRefreshToken } from './token-strings.js';
 
@@ -30,6 +31,8 @@ interface Grant {
   sub: string;
   scopes: string[];
   refreshTokenIssued: boolean;
+  /** The user's last interactive sign-in to this client (reauthentication policies). */
+  lastSignIn?: SignIn;
   accessTokens: Set<string>;
   /** Oldest first. */
   refreshTokens: string[];
@@ -43,6 +46,7 @@ export class GrantStore {
   private readonly refreshTokens = new Map<string, RefreshTokenRecord>();
   private issuesSinceSweep = 0;
   private lastGrantId = 0;
+  private signInSequence = 0;
 
   constructor(
     private readonly clock: EmulatorClock,
@@ -55,6 +59,24 @@ export class GrantStore {
     const grant = this.grantFor(clientId, sub);
     grant.scopes = mergeScopes(grant.scopes, scopes);
     return grant.id;
+  }
+
+  /** The user completed the consent page for this client: a new sign-in session starts. */
+  recordSignIn(clientId: string, sub: string): void {
+    this.signInSequence += 1;
+    this.grantFor(clientId, sub).lastSignIn = {
+      sequence: this.signInSequence,
+      atMs: this.clock.nowMs(),
+    };
+  }
+
+  lastSignIn(clientId: string, sub: string): SignIn | undefined {
+    return this.grants.get(grantKey(clientId, sub))?.lastSignIn;
+  }
+
+  /** Sequence number of the latest sign-in anywhere; sign-ins after a policy get higher ones. */
+  get latestSignInSequence(): number {
+    return this.signInSequence;
   }
 
   /** False once the grant was revoked: codes issued on it must no longer work. */

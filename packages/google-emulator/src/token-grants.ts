@@ -4,6 +4,7 @@ import type { EmulatorContext } from './emulator-context.js';
 import type { AccessTokenRecord } from './grant-store.js';
 import type { Params } from './http-util.js';
 import { signIdToken } from './id-token.js';
+import { reauthDue } from './reauth-policies.js';
 import type { RegisteredClient } from './registry.js';
 import { grantsOpenid } from './scopes.js';
 import { TOKEN_ERRORS, type TokenError } from './token-errors.js';
@@ -99,6 +100,7 @@ export async function refreshAccessToken(
   const record = ctx.grants.findRefreshToken(refreshToken);
   if (!record) return failure(TOKEN_ERRORS.expiredOrRevoked());
   if (record.clientId !== client.clientId) return failure(TOKEN_ERRORS.otherClientsToken());
+  if (reauthDue(ctx, record.clientId, record.sub)) return failure(TOKEN_ERRORS.invalidRapt());
   const access = ctx.grants.issueAccessToken({
     clientId: record.clientId,
     sub: record.sub,
