@@ -59,6 +59,20 @@ const reauthPolicySchema = z
     message: 'give the user as sub or email',
   });
 
+const settingsSchema = z
+  .object({
+    refresh_token_limit: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .optional(),
+  })
+  .strict();
+
+const grantFilterSchema = z
+  .object({ sub: z.string().min(1).optional(), client_id: z.string().min(1).optional() })
+  .strict();
+
 const tokenErrorNames = Object.keys(INJECTABLE_TOKEN_ERRORS) as [InjectableTokenError];
 
 const faultSchema = z
@@ -152,6 +166,19 @@ export function parseReauthPolicy(body: unknown): AdminInput<ReauthPolicyInput> 
     user: { sub: policy.sub, email: policy.email },
     clientId: policy.client_id,
     sessionLengthSeconds: policy.session_length_seconds,
+  }));
+}
+
+export function parseSettings(body: unknown): AdminInput<{ refreshTokenLimit?: number }> {
+  return parseWith(settingsSchema, body, (settings) => ({
+    refreshTokenLimit: settings.refresh_token_limit,
+  }));
+}
+
+export function parseGrantFilter(query: unknown): AdminInput<{ sub?: string; clientId?: string }> {
+  return parseWith(grantFilterSchema, query, (filter) => ({
+    sub: filter.sub,
+    clientId: filter.client_id,
   }));
 }
 

@@ -3,7 +3,9 @@ import {
   parseClient,
   parseClockAdvance,
   parseFault,
+  parseGrantFilter,
   parseReauthPolicy,
+  parseSettings,
   parseUser,
   parseUserReference,
   userView,
@@ -22,6 +24,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext):
   registerRegistryRoutes(app, ctx);
   registerFaultRoutes(app, ctx);
   registerReauthPolicyRoutes(app, ctx);
+  registerGrantRoutes(app, ctx);
   registerControlRoutes(app, ctx);
 }
 
@@ -138,6 +141,31 @@ function registerReauthPolicyRoutes(app: FastifyInstance, ctx: EmulatorContext):
     ctx.reauth.clear();
     return sendJson(reply, 200, { policies: [] });
   });
+}
+
+function registerGrantRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+  const settingsView = () => ({ refresh_token_limit: ctx.grants.refreshTokenLimit });
+  app.get(`${ADMIN_PREFIX}/settings`, (_request, reply) => sendJson(reply, 200, settingsView()));
+  app.patch(`${ADMIN_PREFIX}/settings`, (request, reply) =>
+    withInput(reply, parseSettings(request.body), (settings) => {
+      if (settings.refreshTokenLimit !== undefined) {
+        ctx.grants.refreshTokenLimit = settings.refreshTokenLimit;
+      }
+      return sendJson(reply, 200, settingsView());
+    }),
+  );
+  app.get(`${ADMIN_PREFIX}/grants`, (request, reply) =>
+    withInput(reply, parseGrantFilter(request.query), (filter) => {
+      const grants = ctx.grants.summaries(filter).map((grant) => ({
+        client_id: grant.clientId,
+        sub: grant.sub,
+        scopes: grant.scopes,
+        live_refresh_tokens: grant.liveRefreshTokens,
+        refresh_tokens_minted: grant.refreshTokensMinted,
+      }));
+      return sendJson(reply, 200, { grants });
+    }),
+  );
 }
 
 function registerControlRoutes(app: FastifyInstance, ctx: EmulatorContext): void {

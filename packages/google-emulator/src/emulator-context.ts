@@ -2,7 +2,7 @@ import { EmulatorClock } from './clock.js';
 import { CodeStore } from './code-store.js';
 import { FaultInjector } from './faults.js';
 import type { EmulatorOptions } from './types.js';
-import { GrantStore } from './grant-store.js';
+import { DEFAULT_REFRESH_TOKEN_LIMIT, GrantStore } from './grant-store.js';
 import { KeyRing } from './keys.js';
 import { PendingRequests } from './pending-requests.js';
 import { ReauthPolicies } from './reauth-policies.js';
@@ -46,7 +46,15 @@ export async function createEmulatorContext(options: EmulatorOptions): Promise<E
     registry: new Registry(options.clients ?? [], options.users ?? DEFAULT_USERS),
     pending: new PendingRequests(clock),
     codes: new CodeStore(clock, codeTtlSeconds, settings.tokenMarker),
-    grants: new GrantStore(clock, settings.accessTokenTtlSeconds, settings.tokenMarker),
+    grants: new GrantStore(
+      clock,
+      settings.accessTokenTtlSeconds,
+      settings.tokenMarker,
+      positiveWholeNumber(
+        options.refreshTokenLimit ?? DEFAULT_REFRESH_TOKEN_LIMIT,
+        'refreshTokenLimit',
+      ),
+    ),
     keys: await KeyRing.generate(),
     stats,
     faults: new FaultInjector(stats, settings.log),
@@ -71,6 +79,13 @@ function settingsFrom(options: EmulatorOptions): EmulatorSettings {
 function positiveSeconds(value: number, name: string): number {
   if (!Number.isFinite(value) || value <= 0) {
     throw new Error(`google emulator: ${name} must be a positive number of seconds, got ${value}`);
+  }
+  return value;
+}
+
+function positiveWholeNumber(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`google emulator: ${name} must be a positive whole number, got ${value}`);
   }
   return value;
 }

@@ -5,7 +5,7 @@ import { mergeScopes } from './scopes.js';
 import { newAccessToken, newRefreshToken } from './token-strings.js';
 
 /** Google's limit of live refresh tokens per account and client; the oldest goes silently. */
-export const REFRESH_TOKENS_PER_GRANT = 100;
+export const DEFAULT_REFRESH_TOKEN_LIMIT = 100;
 
 export interface AccessTokenRecord {
   token: string;
@@ -23,6 +23,15 @@ export interface RefreshTokenRecord {
   scopes: string[];
 }
 
+/** What the admin API shows of a grant (never a token). */
+export interface GrantSummary {
+  clientId: string;
+  sub: string;
+  scopes: string[];
+  liveRefreshTokens: number;
+  refreshTokensMinted: number;
+}
+
 /** What one user granted one client, and every token living on it. */
 interface Grant {
   /** Distinguishes a grant from the one re-created after a revocation. */
@@ -31,6 +40,8 @@ interface Grant {
   sub: string;
   scopes: string[];
   refreshTokenIssued: boolean;
+  /** Every refresh token minted on this grant, evicted ones included. */
+  refreshTokensMinted: number;
   /** The user's last interactive sign-in to this client (reauthentication policies). */
   lastSignIn?: SignIn;
   accessTokens: Set<string>;
@@ -52,6 +63,8 @@ export class GrantStore {
     private readonly clock: EmulatorClock,
     private readonly accessTokenTtlSeconds: number,
     private readonly marker: string,
+    /** Live refresh tokens kept per user and client; minting one more drops the oldest. */
+    public refreshTokenLimit: number = DEFAULT_REFRESH_TOKEN_LIMIT,
   ) {}
 
   /** Records consent; returns the id of the grant, which codes carry. */
@@ -108,12 +121,27 @@ export class GrantStore {
     const record: RefreshTokenRecord = { ...fields, token: newRefreshToken(this.marker) };
     const grant = this.grantFor(fields.clientId, fields.sub);
     grant.refreshTokenIssued = true;
+    grant.refreshTokensMinted += 1;
     grant.refreshTokens.push(record.token);
     this.refreshTokens.set(record.token, record);
-    while (grant.refreshTokens.length > REFRESH_TOKENS_PER_GRANT) {
+    while (grant.refreshTokens.length > this.refreshTokenLimit) {
       this.refreshTokens.delete(grant.refreshTokens.shift() as string);
     }
     return record;
+  }
+
+  /** Grants of a user and/or client (every grant when neither is given). */
+  summaries(filter: { sub?: string; clientId?: string }): GrantSummary[] {
+    return [...this.grants.values()]
+      .filter((grant) => filter.sub === undefined || grant.sub === filter.sub)
+      .filter((grant) => filter.clientId === undefined || grant.clientId === filter.clientId)
+      .map((grant) => ({
+        clientId: grant.clientId,
+        sub: grant.sub,
+        scopes: [...grant.scopes],
+        liveRefreshTokens: grant.refreshTokens.length,
+        refreshTokensMinted: grant.refreshTokensMinted,
+      }));
   }
 
   /** A live, unexpired access token. */
@@ -178,6 +206,7 @@ export class GrantStore {
         sub,
         scopes: [],
         refreshTokenIssued: false,
+        refreshTokensMinted: 0,
         accessTokens: new Set(),
         refreshTokens: [],
       };

@@ -24,6 +24,8 @@ export interface EmulatorOptions {
   accessTokenTtlSeconds: number;
   /** Lifetime of authorization codes; default 60. */
   codeTtlSeconds?: number;
+  /** Live refresh tokens per user and client; minting one more silently drops the oldest. Default 100, as Google. */
+  refreshTokenLimit?: number;
   /** Registered at start. */
   clients?: EmulatorClient[];
   /** Default: two built-in users (Ada Lovelace and Alan Turing). */
