@@ -17,6 +17,7 @@ const clientSchema = z
     redirect_uris: z
       .array(z.string().refine(isRedirectUri, 'must be an absolute URL without a fragment'))
       .min(1, 'must list at least one redirect URI'),
+    publishing_status: z.enum(['testing', 'production']).optional(),
   })
   .strict();
 
@@ -135,6 +136,7 @@ export function parseClient(body: unknown): AdminInput<EmulatorClient> {
     clientId: client.client_id,
     clientSecret: client.client_secret,
     redirectUris: client.redirect_uris,
+    publishingStatus: client.publishing_status,
   }));
 }
 

@@ -66,8 +66,11 @@ function registerRegistryRoutes(app: FastifyInstance, ctx: EmulatorContext): voi
       }
       ctx.settings.log(`google-emulator: client ${client.clientId} ${outcome}`);
       const registered = ctx.registry.findClient(client.clientId);
-      const redirectUris = [...(registered?.redirectUris ?? [])];
-      return sendJson(reply, 201, { client_id: client.clientId, redirect_uris: redirectUris });
+      return sendJson(reply, 201, {
+        client_id: client.clientId,
+        redirect_uris: [...(registered?.redirectUris ?? [])],
+        publishing_status: registered?.publishingStatus,
+      });
     }),
   );
   app.get(`${ADMIN_PREFIX}/users`, (_request, reply) =>

@@ -9,6 +9,7 @@ import type { EmulatorContext } from './emulator-context.js';
 import type { EmulatorUser } from './types.js';
 import { grantedScopes, scopeChoices } from './granular-consent.js';
 import { reauthDue } from './reauth-policies.js';
+import { testingLifetimeMs } from './registry.js';
 import { errorPage } from './html-pages.js';
 import { readList, readParams, sendHtml } from './http-util.js';
 import { callbackScope, coversScopes, mergeScopes } from './scopes.js';
@@ -136,8 +137,7 @@ function grantWithCode(
     ? mergeScopes(consent.granted, previously)
     : consent.granted;
   const grantsNewScopes = consent.granted.some((scope) => !previously.includes(scope));
-  const grantId = ctx.grants.recordConsent(clientId, user.sub, consent.granted);
-  if (consent.prompt === 'consent') ctx.grants.recordSignIn(clientId, user.sub);
+  const grantId = recordConsent(ctx, clientId, user.sub, consent);
   const code = ctx.codes.issue({
     grantId,
     clientId,
@@ -161,6 +161,15 @@ function grantWithCode(
   if (user.hd) callback.searchParams.append('hd', user.hd);
   callback.searchParams.append('prompt', consent.prompt);
   return callback.toString();
+}
+
+/** A shown consent page is a new consent and sign-in; prompt=none only reuses the grant. */
+function recordConsent(ctx: EmulatorContext, clientId: string, sub: string, consent: Consent) {
+  if (consent.prompt === 'none') return ctx.grants.grantIdOf(clientId, sub);
+  const lifetimeMs = testingLifetimeMs(ctx.registry.findClient(clientId));
+  const grantId = ctx.grants.recordConsent(clientId, sub, consent.granted, lifetimeMs);
+  ctx.grants.recordSignIn(clientId, sub);
+  return grantId;
 }
 
 function errorRedirect(authorization: AuthorizationRequest, error: Record<string, string>): string {

@@ -1,9 +1,14 @@
 // The emulator's public types, in a file of their own so that no module imports the plugin for them.
 
+/** The OAuth consent screen's publishing status in Google Cloud. */
+export type PublishingStatus = 'testing' | 'production';
+
 export interface EmulatorClient {
   clientId: string;
   clientSecret: string;
   redirectUris: string[];
+  /** `testing`: refresh tokens (and consent) end 7 days after issue, unless only sign-in scopes were granted. Default `production`. */
+  publishingStatus?: PublishingStatus;
 }
 
 export interface EmulatorUser {
