@@ -17,6 +17,7 @@ const clientSchema = z
     redirect_uris: z
       .array(z.string().refine(isRedirectUri, 'must be an absolute URL without a fragment'))
       .min(1, 'must list at least one redirect URI'),
+    publishing_status: z.enum(['testing', 'production']).optional(),
   })
   .strict();
 
@@ -42,6 +43,36 @@ const revokeUserSchema = z
   .refine((body) => body.sub !== undefined || body.email !== undefined, {
     message: 'give the user as sub or email',
   });
+
+const reauthPolicySchema = z
+  .object({
+    sub: z.string().min(1).optional(),
+    email: z.string().min(1).optional(),
+    client_id: z.string().min(1).optional(),
+    session_length_seconds: z
+      .number()
+      .int('must be a whole number of seconds')
+      .min(1, 'must be at least 1 second')
+      .optional(),
+  })
+  .strict()
+  .refine((body) => body.sub !== undefined || body.email !== undefined, {
+    message: 'give the user as sub or email',
+  });
+
+const settingsSchema = z
+  .object({
+    refresh_token_limit: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .optional(),
+  })
+  .strict();
+
+const grantFilterSchema = z
+  .object({ sub: z.string().min(1).optional(), client_id: z.string().min(1).optional() })
+  .strict();
 
 const tokenErrorNames = Object.keys(INJECTABLE_TOKEN_ERRORS) as [InjectableTokenError];
 
@@ -105,6 +136,7 @@ export function parseClient(body: unknown): AdminInput<EmulatorClient> {
     clientId: client.client_id,
     clientSecret: client.client_secret,
     redirectUris: client.redirect_uris,
+    publishingStatus: client.publishing_status,
   }));
 }
 
@@ -123,6 +155,33 @@ export function parseUser(body: unknown): AdminInput<Omit<EmulatorUser, 'sub'> &
 
 export function parseUserReference(body: unknown): AdminInput<{ sub?: string; email?: string }> {
   return parseWith(revokeUserSchema, body, (reference) => reference);
+}
+
+export interface ReauthPolicyInput {
+  user: { sub?: string; email?: string };
+  clientId?: string;
+  sessionLengthSeconds?: number;
+}
+
+export function parseReauthPolicy(body: unknown): AdminInput<ReauthPolicyInput> {
+  return parseWith(reauthPolicySchema, body, (policy) => ({
+    user: { sub: policy.sub, email: policy.email },
+    clientId: policy.client_id,
+    sessionLengthSeconds: policy.session_length_seconds,
+  }));
+}
+
+export function parseSettings(body: unknown): AdminInput<{ refreshTokenLimit?: number }> {
+  return parseWith(settingsSchema, body, (settings) => ({
+    refreshTokenLimit: settings.refresh_token_limit,
+  }));
+}
+
+export function parseGrantFilter(query: unknown): AdminInput<{ sub?: string; clientId?: string }> {
+  return parseWith(grantFilterSchema, query, (filter) => ({
+    sub: filter.sub,
+    clientId: filter.client_id,
+  }));
 }
 
 export function parseFault(body: unknown): AdminInput<FaultSpec> {

@@ -65,6 +65,7 @@ describe('admin API', () => {
     expect(second.json()).toEqual({
       client_id: client.client_id,
       redirect_uris: ['http://127.0.0.1:4001/cb', 'http://127.0.0.1:4002/cb'],
+      publishing_status: 'production',
     });
     const page = await authorize(app, {
       client_id: client.client_id,

@@ -7,8 +7,11 @@ import {
 import { consentPage } from './consent-page.js';
 import type { EmulatorContext } from './emulator-context.js';
 import type { EmulatorUser } from './types.js';
+import { grantedScopes, scopeChoices } from './granular-consent.js';
+import { reauthDue } from './reauth-policies.js';
+import { testingLifetimeMs } from './registry.js';
 import { errorPage } from './html-pages.js';
-import { readParams, sendHtml } from './http-util.js';
+import { readList, readParams, sendHtml } from './http-util.js';
 import { callbackScope, coversScopes, mergeScopes } from './scopes.js';
 
 const AUTHORIZATION_PATHS = ['/o/oauth2/v2/auth', '/o/oauth2/auth'];
@@ -39,6 +42,7 @@ async function handleAuthorization(
     requestId,
     clientId: authorization.clientId,
     scopes: authorization.scopes,
+    scopeChoices: scopeChoices(authorization.scopes),
     users: ctx.registry.listUsers(),
     selectedSub: hinted ? hinted.sub : undefined,
   });
@@ -68,7 +72,22 @@ async function handleConsent(
     const description = user ? 'decision must be allow or deny' : 'Choose a known account (sub).';
     return showProblem(ctx, reply, { status: 400, code: 'invalid_request', description });
   }
-  return reply.redirect(grantWithCode(ctx, authorization, user, 'consent'), 302);
+  const outcome = grantedScopes(authorization.scopes, {
+    shown: params.scope_choice !== undefined,
+    ticked: readList(request, 'granted_scope'),
+  });
+  if ('notRequested' in outcome) {
+    const description = `granted_scope ${outcome.notRequested} was not offered on this page.`;
+    return showProblem(ctx, reply, { status: 400, code: 'invalid_request', description });
+  }
+  if ('nothingGranted' in outcome) {
+    ctx.stats.countError('access_denied');
+    return reply.redirect(errorRedirect(authorization, { error: 'access_denied' }), 302);
+  }
+  return reply.redirect(
+    grantWithCode(ctx, authorization, user, { prompt: 'consent', granted: outcome.granted }),
+    302,
+  );
 }
 
 /** prompt=none: a code only if this user already granted every scope to this client. */
@@ -76,6 +95,10 @@ function silentAuthorization(ctx: EmulatorContext, authorization: AuthorizationR
   const hint = authorization.loginHint;
   const user = hint ? ctx.registry.findUserByHint(hint) : ctx.registry.listUsers()[0];
   if (!user) {
+    ctx.stats.countError('login_required');
+    return errorRedirect(authorization, { error: 'login_required' });
+  }
+  if (reauthDue(ctx, authorization.clientId, user.sub)) {
     ctx.stats.countError('login_required');
     return errorRedirect(authorization, { error: 'login_required' });
   }
@@ -87,22 +110,34 @@ function silentAuthorization(ctx: EmulatorContext, authorization: AuthorizationR
       error: 'interaction_required',
     });
   }
-  return grantWithCode(ctx, authorization, user, 'none');
+  return grantWithCode(ctx, authorization, user, { prompt: 'none', granted: authorization.scopes });
 }
 
-/** Records the consent, issues a code and builds Google's success callback URL. */
+interface Consent {
+  /** What Google puts in the callback's `prompt`. */
+  prompt: 'consent' | 'none';
+  /** Canonical scopes of this request the user granted (granular consent may drop some). */
+  granted: string[];
+}
+
+/**
+ * Records the consent, issues a code and builds Google's success callback URL. With
+ * include_granted_scopes the code covers everything granted so far (the combined
+ * authorization); otherwise only what this consent granted.
+ */
 function grantWithCode(
   ctx: EmulatorContext,
   authorization: AuthorizationRequest,
   user: EmulatorUser,
-  shownPrompt: 'consent' | 'none',
+  consent: Consent,
 ): string {
   const { clientId } = authorization;
   const previously = ctx.grants.grantedScopes(clientId, user.sub);
   const scopes = authorization.includeGrantedScopes
-    ? mergeScopes(authorization.scopes, previously)
-    : authorization.scopes;
-  const grantId = ctx.grants.recordConsent(clientId, user.sub, scopes);
+    ? mergeScopes(consent.granted, previously)
+    : consent.granted;
+  const grantsNewScopes = consent.granted.some((scope) => !previously.includes(scope));
+  const grantId = recordConsent(ctx, clientId, user.sub, consent);
   const code = ctx.codes.issue({
     grantId,
     clientId,
@@ -111,6 +146,7 @@ function grantWithCode(
     scopes,
     accessType: authorization.accessType,
     consentForced: authorization.consentForced,
+    grantsNewScopes,
     nonce: authorization.nonce,
     codeChallenge: authorization.codeChallenge,
     codeChallengeMethod: authorization.codeChallengeMethod,
@@ -123,8 +159,17 @@ function grantWithCode(
   callback.searchParams.append('scope', callbackScope(authorization.requestedScopes, scopes));
   callback.searchParams.append('authuser', '0');
   if (user.hd) callback.searchParams.append('hd', user.hd);
-  callback.searchParams.append('prompt', shownPrompt);
+  callback.searchParams.append('prompt', consent.prompt);
   return callback.toString();
+}
+
+/** A shown consent page is a new consent and sign-in; prompt=none only reuses the grant. */
+function recordConsent(ctx: EmulatorContext, clientId: string, sub: string, consent: Consent) {
+  if (consent.prompt === 'none') return ctx.grants.grantIdOf(clientId, sub);
+  const lifetimeMs = testingLifetimeMs(ctx.registry.findClient(clientId));
+  const grantId = ctx.grants.recordConsent(clientId, sub, consent.granted, lifetimeMs);
+  ctx.grants.recordSignIn(clientId, sub);
+  return grantId;
 }
 
 function errorRedirect(authorization: AuthorizationRequest, error: Record<string, string>): string {

@@ -16,6 +16,8 @@ export interface CodeBinding {
   accessType: AccessType;
   /** The consent screen was forced (prompt=consent or approval_prompt=force). */
   consentForced: boolean;
+  /** The consent granted scopes this user had not granted this client before. */
+  grantsNewScopes: boolean;
   nonce?: string;
   codeChallenge?: string;
   codeChallengeMethod?: ChallengeMethod;

@@ -2,9 +2,10 @@ import { EmulatorClock } from './clock.js';
 import { CodeStore } from './code-store.js';
 import { FaultInjector } from './faults.js';
 import type { EmulatorOptions } from './types.js';
-import { GrantStore } from './grant-store.js';
+import { DEFAULT_REFRESH_TOKEN_LIMIT, GrantStore } from './grant-store.js';
 import { KeyRing } from './keys.js';
 import { PendingRequests } from './pending-requests.js';
+import { ReauthPolicies } from './reauth-policies.js';
 import { DEFAULT_USERS, Registry } from './registry.js';
 import { EmulatorStats } from './stats.js';
 
@@ -26,6 +27,7 @@ export interface EmulatorContext {
   keys: KeyRing;
   stats: EmulatorStats;
   faults: FaultInjector;
+  reauth: ReauthPolicies;
 }
 
 const DEFAULT_CODE_TTL_SECONDS = 60;
@@ -44,10 +46,19 @@ export async function createEmulatorContext(options: EmulatorOptions): Promise<E
     registry: new Registry(options.clients ?? [], options.users ?? DEFAULT_USERS),
     pending: new PendingRequests(clock),
     codes: new CodeStore(clock, codeTtlSeconds, settings.tokenMarker),
-    grants: new GrantStore(clock, settings.accessTokenTtlSeconds, settings.tokenMarker),
+    grants: new GrantStore(
+      clock,
+      settings.accessTokenTtlSeconds,
+      settings.tokenMarker,
+      positiveWholeNumber(
+        options.refreshTokenLimit ?? DEFAULT_REFRESH_TOKEN_LIMIT,
+        'refreshTokenLimit',
+      ),
+    ),
     keys: await KeyRing.generate(),
     stats,
     faults: new FaultInjector(stats, settings.log),
+    reauth: new ReauthPolicies(),
   };
 }
 
@@ -68,6 +79,13 @@ function settingsFrom(options: EmulatorOptions): EmulatorSettings {
 function positiveSeconds(value: number, name: string): number {
   if (!Number.isFinite(value) || value <= 0) {
     throw new Error(`google emulator: ${name} must be a positive number of seconds, got ${value}`);
+  }
+  return value;
+}
+
+function positiveWholeNumber(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`google emulator: ${name} must be a positive whole number, got ${value}`);
   }
   return value;
 }

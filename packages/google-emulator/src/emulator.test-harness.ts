@@ -64,6 +64,8 @@ export interface ConsentForm {
   actionPath: string;
   requestId: string;
   checkedSub: string | undefined;
+  /** The scopes offered with a checkbox (granular consent), and whether each is ticked. */
+  scopeChoices: { scope: string; checked: boolean }[];
 }
 
 /** Reads the consent page the way a test script would. */
@@ -73,7 +75,10 @@ export function readConsentForm(html: string): ConsentForm {
   // consent page has a form with request_id
   if (!action || !requestId) throw new Error('the consent page has no form with a request_id');
   const checkedSub = /name="sub" value="([^"]+)" checked/.exec(html)?.[1];
-  return { actionPath: new URL(action).pathname, requestId, checkedSub };
+  const scopeChoices = [
+    ...html.matchAll(/<input type="checkbox" name="granted_scope" value="([^"]+)"( checked)?>/g),
+  ].map((match) => ({ scope: match[1], checked: match[2] !== undefined }));
+  return { actionPath: new URL(action).pathname, requestId, checkedSub, scopeChoices };
 }
 
 export async function decide(
@@ -86,6 +91,29 @@ export async function decide(
   const body = new URLSearchParams({ request_id: form.requestId, decision });
   const chosen = sub ?? form.checkedSub;
   if (chosen) body.set('sub', chosen);
+  return app.inject({
+    method: 'POST',
+    url: form.actionPath,
+    headers: { 'content-type': FORM },
+    payload: body.toString(),
+  });
+}
+
+/**
+ * Submits the consent form as a browser would with only `ticked` checkboxes still checked:
+ * the hidden `scope_choice` field goes along, one `granted_scope` per ticked box.
+ */
+export async function allowWithScopes(
+  app: FastifyInstance,
+  html: string,
+  ticked: readonly string[],
+  sub?: string,
+): Promise<LightMyRequestResponse> {
+  const form = readConsentForm(html);
+  const body = new URLSearchParams({ request_id: form.requestId, scope_choice: 'shown' });
+  body.set('sub', sub ?? form.checkedSub ?? '');
+  for (const scope of ticked) body.append('granted_scope', scope);
+  body.set('decision', 'allow');
   return app.inject({
     method: 'POST',
     url: form.actionPath,

@@ -8,6 +8,19 @@ export function readParams(request: FastifyRequest): Params {
   return { ...paramsOf(request.query), ...paramsOf(request.body) };
 }
 
+/** Every value of a parameter that may repeat (query and body), split on spaces, empties dropped. */
+export function readList(request: FastifyRequest, name: string): string[] {
+  const values = [request.query, request.body].flatMap((source) => {
+    if (typeof source !== 'object' || source === null) return [];
+    const raw = (source as Record<string, unknown>)[name];
+    return Array.isArray(raw) ? (raw as unknown[]) : [raw];
+  });
+  return values
+    .filter((value): value is string => typeof value === 'string')
+    .flatMap((value) => value.split(' '))
+    .filter((value) => value !== '');
+}
+
 function paramsOf(source: unknown): Params {
   if (typeof source !== 'object' || source === null) return {};
   const params: Params = {};

@@ -1,10 +1,19 @@
-import type { EmulatorClient, EmulatorUser } from './types.js';
+import type { EmulatorClient, EmulatorUser, PublishingStatus } from './types.js';
 import { newSubject } from './token-strings.js';
 
 export interface RegisteredClient {
   clientId: string;
   clientSecret: string;
   redirectUris: Set<string>;
+  publishingStatus: PublishingStatus;
+}
+
+/** How long a Testing-mode app's consent and refresh tokens last (Google: 7 days). */
+export const TESTING_GRANT_LIFETIME_SECONDS = 7 * 86_400;
+
+/** The lifetime Testing mode gives consent and refresh tokens; undefined for production. */
+export function testingLifetimeMs(client: RegisteredClient | undefined): number | undefined {
+  return client?.publishingStatus === 'testing' ? TESTING_GRANT_LIFETIME_SECONDS * 1000 : undefined;
 }
 
 export type ClientRegistration = 'created' | 'updated' | 'conflict';
@@ -36,20 +45,29 @@ export class Registry {
     for (const user of users) this.upsertUser(user);
   }
 
-  /** Same id and secret adds redirect URIs: several app instances register themselves. */
+  /**
+   * Same id and secret adds redirect URIs (several app instances register themselves) and,
+   * when given, changes the publishing status.
+   */
   registerClient(client: EmulatorClient): ClientRegistration {
     const existing = this.clients.get(client.clientId);
     if (existing && existing.clientSecret !== client.clientSecret) return 'conflict';
     if (existing) {
       for (const uri of client.redirectUris) existing.redirectUris.add(uri);
+      if (client.publishingStatus) existing.publishingStatus = client.publishingStatus;
       return 'updated';
     }
     this.clients.set(client.clientId, {
       clientId: client.clientId,
       clientSecret: client.clientSecret,
       redirectUris: new Set(client.redirectUris),
+      publishingStatus: client.publishingStatus ?? 'production',
     });
     return 'created';
+  }
+
+  listClients(): RegisteredClient[] {
+    return [...this.clients.values()];
   }
 
   findClient(clientId: string): RegisteredClient | undefined {

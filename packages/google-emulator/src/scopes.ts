@@ -7,6 +7,8 @@ const SHORT_NAME_URLS: Record<string, string> = {
 };
 const SHORT_NAMES = new Set(['openid', 'email', 'profile']);
 const IDENTITY_SCOPES = new Set(['openid', 'email', 'profile', USERINFO_EMAIL, USERINFO_PROFILE]);
+/** Google's sign-in (basic profile) scopes, canonical form: never offered as a choice. */
+const SIGN_IN_SCOPES = new Set(['openid', USERINFO_EMAIL, USERINFO_PROFILE]);
 const EXTRA_KNOWN_SCOPES = new Set(['https://mail.google.com/']);
 const GOOGLE_API_SCOPE = /^https:\/\/www\.googleapis\.com\/auth\/[A-Za-z0-9._\-/]+$/;
 
@@ -64,4 +66,14 @@ export function grantsProfile(scopes: readonly string[]): boolean {
 
 export function hasIdentityScope(scopes: readonly string[]): boolean {
   return scopes.some((scope) => IDENTITY_SCOPES.has(scope));
+}
+
+/** A canonical scope Google grants with sign-in itself (openid, userinfo.email, userinfo.profile). */
+export function isSignInScope(scope: string): boolean {
+  return SIGN_IN_SCOPES.has(scope);
+}
+
+/** True when every scope is a sign-in scope (Testing-mode refresh tokens then do not expire). */
+export function onlySignInScopes(scopes: readonly string[]): boolean {
+  return scopes.every(isSignInScope);
 }

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { CodeRecord } from './code-store.js';
 import type { EmulatorContext } from './emulator-context.js';
-import type { AccessTokenRecord } from './grant-store.js';
+import type { AccessTokenRecord, RefreshTokenRecord } from './grant-store.js';
 import type { Params } from './http-util.js';
 import { signIdToken } from './id-token.js';
-import type { RegisteredClient } from './registry.js';
-import { grantsOpenid } from './scopes.js';
+import { reauthDue } from './reauth-policies.js';
+import { testingLifetimeMs, type RegisteredClient } from './registry.js';
+import { grantsOpenid, onlySignInScopes } from './scopes.js';
 import { TOKEN_ERRORS, type TokenError } from './token-errors.js';
 
 export interface TokenResponseBody {
@@ -15,6 +16,8 @@ export interface TokenResponseBody {
   scope: string;
   token_type: 'Bearer';
   id_token?: string;
+  /** Testing-mode apps only: seconds until the refresh token ends (Google sends 604799). */
+  refresh_token_expires_in?: number;
 }
 
 export type TokenOutcome = { error: TokenError } | { tokens: TokenResponseBody };
@@ -46,22 +49,39 @@ export async function redeemCode(
   if (verifierProblem) return failure(verifierProblem);
   const wantsRefreshToken =
     record.accessType === 'offline' &&
-    (record.consentForced || !ctx.grants.hasIssuedRefreshToken(client.clientId, record.sub));
+    (record.consentForced ||
+      record.grantsNewScopes ||
+      !ctx.grants.hasIssuedRefreshToken(client.clientId, record.sub));
   const access = ctx.grants.issueAccessToken({
     clientId: client.clientId,
     sub: record.sub,
     scopes: record.scopes,
     accessType: record.accessType,
   });
-  const refresh = wantsRefreshToken
-    ? ctx.grants.issueRefreshToken({
-        clientId: client.clientId,
-        sub: record.sub,
-        scopes: record.scopes,
-      })
-    : undefined;
+  const refresh = wantsRefreshToken ? issueRefreshToken(ctx, client, record) : undefined;
   ctx.codes.markRedeemed(record, refresh ? [access.token, refresh.token] : [access.token]);
-  return { tokens: await tokenResponse(ctx, access, refresh?.token, record.nonce) };
+  const tokens = await tokenResponse(ctx, access, refresh?.token, record.nonce);
+  if (refresh?.expiresAtMs !== undefined) {
+    // Google counts down from 604799 for a 7-day token, as expires_in from 3599.
+    tokens.refresh_token_expires_in =
+      Math.ceil((refresh.expiresAtMs - ctx.clock.nowMs()) / 1000) - 1;
+  }
+  return { tokens };
+}
+
+/** Testing-mode clients get refresh tokens that end 7 days after issue, unless sign-in only. */
+function issueRefreshToken(
+  ctx: EmulatorContext,
+  client: RegisteredClient,
+  record: CodeRecord,
+): RefreshTokenRecord {
+  const lifetimeMs = onlySignInScopes(record.scopes) ? undefined : testingLifetimeMs(client);
+  return ctx.grants.issueRefreshToken({
+    clientId: client.clientId,
+    sub: record.sub,
+    scopes: record.scopes,
+    expiresAtMs: lifetimeMs === undefined ? undefined : ctx.clock.nowMs() + lifetimeMs,
+  });
 }
 
 /** RFC 6749 §4.1.2: a replayed code is refused and what it produced is revoked. */
@@ -97,6 +117,7 @@ export async function refreshAccessToken(
   const record = ctx.grants.findRefreshToken(refreshToken);
   if (!record) return failure(TOKEN_ERRORS.expiredOrRevoked());
   if (record.clientId !== client.clientId) return failure(TOKEN_ERRORS.otherClientsToken());
+  if (reauthDue(ctx, record.clientId, record.sub)) return failure(TOKEN_ERRORS.invalidRapt());
   const access = ctx.grants.issueAccessToken({
     clientId: record.clientId,
     sub: record.sub,

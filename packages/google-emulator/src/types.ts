@@ -1,9 +1,14 @@
 // The emulator's public types, in a file of their own so that no module imports the plugin for them.
 
+/** The OAuth consent screen's publishing status in Google Cloud. */
+export type PublishingStatus = 'testing' | 'production';
+
 export interface EmulatorClient {
   clientId: string;
   clientSecret: string;
   redirectUris: string[];
+  /** `testing`: refresh tokens (and consent) end 7 days after issue, unless only sign-in scopes were granted. Default `production`. */
+  publishingStatus?: PublishingStatus;
 }
 
 export interface EmulatorUser {
@@ -24,6 +29,8 @@ export interface EmulatorOptions {
   accessTokenTtlSeconds: number;
   /** Lifetime of authorization codes; default 60. */
   codeTtlSeconds?: number;
+  /** Live refresh tokens per user and client; minting one more silently drops the oldest. Default 100, as Google. */
+  refreshTokenLimit?: number;
   /** Registered at start. */
   clients?: EmulatorClient[];
   /** Default: two built-in users (Ada Lovelace and Alan Turing). */
