@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { StandaloneEmulator } from '../src/google-emulator/standalone.js';
+import type { StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { startAppProcess, type AppProcess } from './support/app-process.js';
 import { TestBrowser } from './support/browser.js';
 import { diagnostic } from './support/diagnostic.js';
