@@ -92,8 +92,8 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
       const now = new Date();
       const until = new Date(now.getTime() + 60_000);
       const due = await app.app.get(TokenStore).findExpiring(until, now, 1000);
-      // Live token n expires 2n seconds from insertion: about 30 are due within a minute (fewer
-      // when inserting took long), dead grants never. The expected list comes from every row.
+      // Live token n expires 2n seconds from insertion: about 30 are due within a minute (more
+      // when time passed since), dead grants never. The expected list comes from every row.
       const rows = await database.query<{ user_id: string; state: string; expires_at: unknown }>(
         'SELECT user_id, state, expires_at FROM oauth_tokens',
       );
@@ -103,7 +103,6 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
         .sort((a, b) => a.expiresAt - b.expiresAt)
         .map((row) => row.user_id);
       expect(expected.length).toBeGreaterThan(0);
-      expect(expected.length).toBeLessThanOrEqual(30);
       expect(due).toEqual(expected);
     });
   });

@@ -59,7 +59,15 @@ export interface AppConfig {
     secureCookie: boolean;
   };
   /** Requests allowed per window (the names say per minute: the window is 60 s unless configured). */
-  rateLimits: { graphqlPerMinute: number; signInPerMinute: number; windowMs: number };
+  rateLimits: {
+    graphqlPerMinute: number;
+    signInPerMinute: number;
+    windowMs: number;
+    /** Counters in this Redis, shared by every instance; in process when null. */
+    redisUrl: string | null;
+    /** Prefix of every key in Redis, so deployments can share one server. */
+    redisKeyPrefix: string;
+  };
   graphqlLimits: { maxDepth: number; maxAliases: number; maxFields: number };
   /** /metrics: off, open, or behind `Authorization: Bearer <token>`. */
   metrics: { enabled: boolean; token: string | null };
@@ -148,6 +156,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
       graphqlPerMinute: vars.RATE_LIMIT_GRAPHQL_PER_MINUTE,
       signInPerMinute: vars.RATE_LIMIT_SIGN_IN_PER_MINUTE,
       windowMs: vars.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      redisUrl: vars.REDIS_URL ?? null,
+      redisKeyPrefix: vars.REDIS_KEY_PREFIX,
     },
     graphqlLimits: {
       maxDepth: vars.GRAPHQL_MAX_DEPTH,

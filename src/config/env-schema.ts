@@ -111,6 +111,14 @@ export const environmentSchema = z.object({
   RATE_LIMIT_GRAPHQL_PER_MINUTE: count(600, 1, 1_000_000),
   RATE_LIMIT_SIGN_IN_PER_MINUTE: count(30, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: wholeSeconds(60, 1, 3600),
+  REDIS_URL: optionalText.refine(
+    (value) => value === undefined || /^rediss?:\/\/[^/]/.test(value),
+    'must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379',
+  ),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]{1,64}$/, 'must be 1 to 64 letters, digits or _ : . -')
+    .default('tokenkeep:'),
   GRAPHQL_MAX_DEPTH: count(8, 2, 50),
   GRAPHQL_MAX_ALIASES: count(15, 0, 1000),
   GRAPHQL_MAX_FIELDS: count(200, 10, 10_000),

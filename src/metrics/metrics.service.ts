@@ -51,6 +51,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly rateLimitStoreFailures = new Counter({
+    name: 'tokenkeep_rate_limit_store_failures_total',
+    help: 'Requests served without rate limits because the shared counter store (Redis) failed',
+    registers: [this.registry],
+  });
+
   constructor(@InjectDataSource() dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({

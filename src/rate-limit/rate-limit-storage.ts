@@ -23,14 +23,16 @@ export interface RateLimitStorage {
  * together; else in this process. A Redis that fails or is slow never holds a request up.
  */
 export async function createRateLimitStorage(
-  redisUrl: string | undefined,
+  redisUrl: string | null | undefined,
   onRedisFailure: () => void,
+  keyPrefix = 'tokenkeep:',
 ): Promise<RateLimitStorage> {
   if (!redisUrl) {
     return { storage: new FixedWindowStorage(), shared: false, close: () => Promise.resolve() };
   }
   const logger = new Logger('RateLimit');
   const redis = new Redis(redisUrl, {
+    keyPrefix,
     // Fail at once while disconnected instead of queueing requests behind a reconnect.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
