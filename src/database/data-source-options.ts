@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config.js';
-import { LoginStateEntity } from '../auth/login-state.entity.js';
+import { LoginStateEntity } from '../auth/google/login-state.entity.js';
 import { SessionEntity } from '../sessions/session.entity.js';
 import { OAuthTokenEntity } from '../tokens/oauth-token.entity.js';
 import { TokenEventEntity } from '../tokens/token-event.entity.js';

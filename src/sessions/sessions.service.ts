@@ -56,7 +56,10 @@ export class SessionsService {
     return { userId: session.userId, expiresAt: session.expiresAt };
   }
 
-  async destroy(rawId: string | undefined): Promise<void> {
-    if (rawId) await this.sessions.delete({ idHash: sha256(rawId) });
+  async destroy(
+    rawId: string | undefined,
+    manager: EntityManager = this.sessions.manager,
+  ): Promise<void> {
+    if (rawId) await manager.getRepository(SessionEntity).delete({ idHash: sha256(rawId) });
   }
 }

@@ -1,48 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import { Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { TokenRevoker } from '../tokens/token-revoker.js';
-import { AuthCookies, safeReturnPath } from './cookies.js';
 import { renderApiTokenPage } from './api-token.page.js';
-import { SignInErrorFilter } from './sign-in-error.filter.js';
-import { SignInService } from './sign-in.service.js';
+import { AuthCookies } from './cookies.js';
 
+/** What a signed-in person does from our pages' forms; each acts on the session cookie. */
 @Controller('auth')
-@UseFilters(SignInErrorFilter)
-export class AuthController {
+export class AccountController {
   constructor(
-    private readonly signIn: SignInService,
     private readonly sessions: SessionsService,
-    @Inject(AuthCookies) private readonly cookies: AuthCookies,
+    private readonly cookies: AuthCookies,
     private readonly revoker: TokenRevoker,
   ) {}
-
-  @Get('google')
-  async startGoogleSignIn(
-    @Query('returnTo') returnTo: unknown,
-    @Res() reply: FastifyReply,
-  ): Promise<void> {
-    const binding = randomBytes(32).toString('base64url');
-    const consentUrl = await this.signIn.start(binding, safeReturnPath(returnTo));
-    this.cookies.setLoginBinding(reply, binding);
-    await reply.header('Cache-Control', 'no-store').redirect(consentUrl, 302);
-  }
-
-  @Get('google/callback')
-  async finishGoogleSignIn(
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ): Promise<void> {
-    reply.header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer');
-    this.cookies.clearLoginBinding(reply);
-    const query = request.query as Record<string, string | undefined>;
-    const completed = await this.signIn.complete(query, this.cookies.readLoginBinding(request));
-    // A new session id at sign-in: whatever session this browser had before is ended.
-    await this.sessions.destroy(this.cookies.readSession(request));
-    this.cookies.setSession(reply, completed.sessionId);
-    await reply.redirect(completed.returnTo, 303);
-  }
 
   /** A new session for an API client, shown once; send it as `Authorization: Bearer <token>`. */
   @Post('api-token')
