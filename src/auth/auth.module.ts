@@ -16,6 +16,7 @@ import { LoginStateStore } from './google/login-state.store.js';
 import { SessionGuard } from './session.guard.js';
 import { SignInController } from './sign-in.controller.js';
 import { SignInService } from './sign-in.service.js';
+import { SignOutResolver } from './sign-out.resolver.js';
 
 @Module({
   imports: [
@@ -39,6 +40,7 @@ import { SignInService } from './sign-in.service.js';
     LoginStateStore,
     GoogleStrategy,
     SignInService,
+    SignOutResolver,
     { provide: APP_GUARD, useClass: SessionGuard },
   ],
   exports: [AuthCookies],

@@ -11,6 +11,7 @@ import { InitialSchema1764403200000 } from '../../migrations/1764403200000-initi
 import { RefreshCooldown1764489600000 } from '../../migrations/1764489600000-refresh-cooldown.js';
 import { PendingRevocations1764576000000 } from '../../migrations/1764576000000-pending-revocations.js';
 import { DueTokenIndexes1764662400000 } from '../../migrations/1764662400000-due-token-indexes.js';
+import { SessionParents1764748800000 } from '../../migrations/1764748800000-session-parents.js';
 import { PendingRevocationEntity } from '../tokens/pending-revocation.entity.js';
 
 export const ENTITIES = [
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   RefreshCooldown1764489600000,
   PendingRevocations1764576000000,
   DueTokenIndexes1764662400000,
+  SessionParents1764748800000,
 ];
 
 /** TypeORM options for either database; schema changes only ever come from MIGRATIONS. */

@@ -10,10 +10,14 @@ export class TestBrowser {
     return this.send(url, { method: 'GET', headers });
   }
 
-  async postForm(url: string, fields: Record<string, string>): Promise<BrowserResponse> {
+  async postForm(
+    url: string,
+    fields: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<BrowserResponse> {
     return this.send(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
       body: new URLSearchParams(fields).toString(),
     });
   }
