@@ -51,11 +51,3 @@ export class AuthCookies {
     };
   }
 }
-
-/** A same-origin path to land on after sign-in; anything else (other hosts, `//x`, `/\x`) becomes `/`. */
-export function safeReturnPath(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 512) return '/';
-  if (!value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return '/';
-  if ([...value].some((char) => char.charCodeAt(0) < 0x20)) return '/';
-  return value;
-}

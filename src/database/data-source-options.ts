@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config.js';
-import { LoginStateEntity } from '../auth/login-state.entity.js';
+import { LoginStateEntity } from '../auth/google/login-state.entity.js';
 import { SessionEntity } from '../sessions/session.entity.js';
 import { OAuthTokenEntity } from '../tokens/oauth-token.entity.js';
 import { TokenEventEntity } from '../tokens/token-event.entity.js';
@@ -11,6 +11,7 @@ import { InitialSchema1764403200000 } from '../../migrations/1764403200000-initi
 import { RefreshCooldown1764489600000 } from '../../migrations/1764489600000-refresh-cooldown.js';
 import { PendingRevocations1764576000000 } from '../../migrations/1764576000000-pending-revocations.js';
 import { DueTokenIndexes1764662400000 } from '../../migrations/1764662400000-due-token-indexes.js';
+import { SessionParents1764748800000 } from '../../migrations/1764748800000-session-parents.js';
 import { TokenLifetime1764752400000 } from '../../migrations/1764752400000-token-lifetime.js';
 import { SqlLogger } from './sql-logger.js';
 import { PendingRevocationEntity } from '../tokens/pending-revocation.entity.js';
@@ -28,6 +29,7 @@ export const MIGRATIONS = [
   RefreshCooldown1764489600000,
   PendingRevocations1764576000000,
   DueTokenIndexes1764662400000,
+  SessionParents1764748800000,
   TokenLifetime1764752400000,
 ];
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { isForeignOrigin } from '../common/origin.js';
 
 /**
  * Refuses GraphQL requests a browser sends from another site: an `Origin` header, when present,
@@ -9,7 +10,7 @@ export function refuseForeignOrigins(fastify: FastifyInstance, publicUrl: string
   fastify.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/graphql')) return;
     const origin = request.headers.origin;
-    if (origin === undefined || origin === ownOrigin) return;
+    if (!isForeignOrigin(origin, ownOrigin)) return;
     await reply.code(403).send({
       data: null,
       errors: [

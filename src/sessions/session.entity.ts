@@ -10,6 +10,11 @@ export class SessionEntity {
   @Column({ name: 'user_id', type: 'varchar', length: 36 })
   userId: string;
 
+  /** Set on an API token: the session it was minted from, which it never outlives (ON DELETE CASCADE). */
+  @Index('ix_sessions_parent_id_hash')
+  @Column({ name: 'parent_id_hash', type: 'varchar', length: 64, nullable: true })
+  parentIdHash: string | null;
+
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;
 

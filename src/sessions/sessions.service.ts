@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { sha256 } from '../common/hash.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, type EntityManager, type Repository } from 'typeorm';
+import { AppError, AppErrorCode } from '../common/app-error.js';
+import { sha256 } from '../common/hash.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { SessionEntity } from './session.entity.js';
@@ -13,8 +14,17 @@ const LAST_SEEN_GRANULARITY_MS = 60_000;
 export interface ActiveSession {
   userId: string;
   expiresAt: Date;
+  /** SHA-256 of the session id: what an API token minted from this session records as its parent. */
+  idHash: string;
+  /** An API token: minted from another session, which it never outlives, and unable to mint more. */
+  isApiToken: boolean;
 }
 
+/**
+ * App sessions: the browser's (from sign-in) and API tokens (minted from a browser session). A
+ * session ends at its absolute end, after the idle timeout, or when signed out; an API token also
+ * ends with the session it was minted from.
+ */
 @Injectable()
 export class SessionsService {
   constructor(
@@ -28,35 +38,82 @@ export class SessionsService {
     userId: string,
     now = new Date(),
   ): Promise<string> {
-    const rawId = randomBytes(32).toString('base64url');
     // Sessions nobody presents again are never deleted on use: sweep the expired ones here.
     await manager.getRepository(SessionEntity).delete({ expiresAt: LessThan(now) });
-    await manager.getRepository(SessionEntity).insert({
-      idHash: sha256(rawId),
-      userId,
-      expiresAt: new Date(now.getTime() + this.config.session.absoluteTimeoutSeconds * 1000),
-      lastSeenAt: now,
-    });
-    return rawId;
+    return this.insert(manager, { userId, parentIdHash: null, expiresAt: this.endFrom(now) }, now);
   }
 
-  /** The live session behind a cookie value, or null when unknown, idle too long or past its end. */
+  /** An API token for the holder of `parent`: it ends no later than the parent, and with it. */
+  async createApiToken(parent: ActiveSession, now = new Date()): Promise<string> {
+    if (parent.isApiToken) {
+      throw new AppError(AppErrorCode.Forbidden, 'An API token cannot create API tokens');
+    }
+    const expiresAt = new Date(Math.min(this.endFrom(now).getTime(), parent.expiresAt.getTime()));
+    return this.insert(
+      this.sessions.manager,
+      { userId: parent.userId, parentIdHash: parent.idHash, expiresAt },
+      now,
+    );
+  }
+
+  /** The live session behind a raw id, or null when unknown, ended, or (an API token) its parent ended. */
   async resolve(rawId: string | undefined, now = new Date()): Promise<ActiveSession | null> {
     if (!rawId || rawId.length > 128) return null;
-    const idHash = sha256(rawId);
-    const session = await this.sessions.findOneBy({ idHash });
-    if (!session) return null;
-    const idleSince = now.getTime() - session.lastSeenAt.getTime();
-    if (session.expiresAt <= now || idleSince > this.config.session.idleTimeoutSeconds * 1000) {
-      await this.sessions.delete({ idHash });
-      return null;
+    const session = await this.sessions.findOneBy({ idHash: sha256(rawId) });
+    if (!session || !(await this.stillLive(session, now))) return null;
+    if (session.parentIdHash !== null) {
+      const parent = await this.sessions.findOneBy({ idHash: session.parentIdHash });
+      // Deleting the parent deletes its API tokens too (ON DELETE CASCADE).
+      if (!parent || !(await this.stillLive(parent, now))) {
+        await this.sessions.delete({ idHash: session.idHash });
+        return null;
+      }
     }
-    if (idleSince > LAST_SEEN_GRANULARITY_MS)
-      await this.sessions.update({ idHash }, { lastSeenAt: now });
-    return { userId: session.userId, expiresAt: session.expiresAt };
+    if (now.getTime() - session.lastSeenAt.getTime() > LAST_SEEN_GRANULARITY_MS)
+      await this.sessions.update({ idHash: session.idHash }, { lastSeenAt: now });
+    return {
+      userId: session.userId,
+      expiresAt: session.expiresAt,
+      idHash: session.idHash,
+      isApiToken: session.parentIdHash !== null,
+    };
   }
 
-  async destroy(rawId: string | undefined): Promise<void> {
-    if (rawId) await this.sessions.delete({ idHash: sha256(rawId) });
+  /** Ends one session, and the API tokens minted from it. */
+  async destroy(
+    rawId: string | undefined,
+    manager: EntityManager = this.sessions.manager,
+  ): Promise<void> {
+    if (rawId) await manager.getRepository(SessionEntity).delete({ idHash: sha256(rawId) });
+  }
+
+  /** Signs a user out everywhere: every session and every API token they hold. */
+  async destroyAllOf(userId: string): Promise<void> {
+    await this.sessions.delete({ userId });
+  }
+
+  /** False (and the session deleted) once it is past its absolute end or idle for too long. */
+  private async stillLive(session: SessionEntity, now: Date): Promise<boolean> {
+    const idleMs = now.getTime() - session.lastSeenAt.getTime();
+    if (session.expiresAt > now && idleMs <= this.config.session.idleTimeoutSeconds * 1000)
+      return true;
+    await this.sessions.delete({ idHash: session.idHash });
+    return false;
+  }
+
+  private endFrom(now: Date): Date {
+    return new Date(now.getTime() + this.config.session.absoluteTimeoutSeconds * 1000);
+  }
+
+  private async insert(
+    manager: EntityManager,
+    session: Pick<SessionEntity, 'userId' | 'parentIdHash' | 'expiresAt'>,
+    now: Date,
+  ): Promise<string> {
+    const rawId = randomBytes(32).toString('base64url');
+    await manager
+      .getRepository(SessionEntity)
+      .insert({ ...session, idHash: sha256(rawId), lastSeenAt: now });
+    return rawId;
   }
 }

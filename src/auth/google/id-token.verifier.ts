@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { GoogleKeySet } from './google-key-set.js';
-import { sha256 } from '../common/hash.js';
-import { SignInError, SignInErrorCode } from './sign-in.error.js';
+import { sha256 } from '../../common/hash.js';
+import { SignInError, SignInErrorCode } from '../sign-in.error.js';
 
 export interface VerifiedIdentity {
   sub: string;

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { sha256 } from '../common/hash.js';
+import { sha256 } from '../../common/hash.js';
 import { IdTokenVerifier } from './id-token.verifier.js';
-import { SignInError, SignInErrorCode } from './sign-in.error.js';
+import { SignInError, SignInErrorCode } from '../sign-in.error.js';
 
 const ISSUER = 'https://accounts.google.com';
 const CLIENT = 'client-123.apps.googleusercontent.com';

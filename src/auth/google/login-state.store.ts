@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
 import { LessThan, type Repository } from 'typeorm';
-import { TokenCipher } from '../tokens/token-cipher.js';
-import { sha256 } from '../common/hash.js';
+import { sha256 } from '../../common/hash.js';
+import { TokenCipher } from '../../tokens/token-cipher.js';
+import { AuthCookies } from '../cookies.js';
 import { LoginStateEntity } from './login-state.entity.js';
-import type { SignInRequest } from './passport-runner.js';
 
 const LOGIN_STATE_TTL_MS = 10 * 60_000;
+
+/** A sign-in being started: handed to the store through passport's `state` option. */
+export interface SignInStart {
+  browserBinding: string;
+  nonce: string;
+  returnTo: string;
+}
 
 export interface ConsumedLoginState {
   codeVerifier: string;
@@ -25,67 +33,81 @@ type VerifyDone = (
 /**
  * passport-oauth2 state store kept in the database, so any instance can finish a sign-in that
  * another started. The state is single use (deleted when read), expires after ten minutes and is
- * bound to the browser that started it; the PKCE verifier is stored encrypted.
+ * bound to the browser that started it (the login cookie); the PKCE verifier is stored encrypted.
  */
 @Injectable()
 export class LoginStateStore {
+  /** Which request spent which state: the callback reads it back, whatever passport did next. */
+  private readonly consumed = new WeakMap<object, ConsumedLoginState>();
+
   constructor(
     @InjectRepository(LoginStateEntity) private readonly states: Repository<LoginStateEntity>,
     private readonly cipher: TokenCipher,
+    private readonly cookies: AuthCookies,
   ) {}
 
   // passport-oauth2 picks the call form by parameter count: store() must keep exactly five.
   store(
-    req: SignInRequest,
+    _request: FastifyRequest,
     verifier: string,
-    _state: unknown,
+    start: SignInStart,
     _meta: unknown,
     done: StoreDone,
   ): void {
-    this.save(req, verifier)
+    this.save(start, verifier)
       .then((handle) => done(null, handle))
       .catch((error: Error) => done(error));
   }
 
   // ...and verify() exactly three; the verifier handed back is sent as code_verifier.
-  verify(req: SignInRequest, handle: string, done: VerifyDone): void {
-    this.consume(handle, req.browserBinding)
+  verify(request: FastifyRequest, handle: string, done: VerifyDone): void {
+    this.consume(request, handle)
       .then((consumed) => {
         if (!consumed)
           return done(null, false, { message: 'unknown, expired, replayed or foreign state' });
-        req.loginState = consumed;
         done(null, consumed.codeVerifier);
       })
       .catch((error: Error) => done(error));
   }
 
-  /** Reads and deletes a state in one go; null unless this caller consumed a live, matching one. */
+  /**
+   * Reads and deletes a state in one go; null unless this request's browser started it and it is
+   * still live. Spent either way, so the same callback URL cannot be tried again.
+   */
   async consume(
+    request: FastifyRequest,
     handle: string | undefined,
-    browserBinding: string | undefined,
   ): Promise<ConsumedLoginState | null> {
     if (!handle || handle.length > 128) return null;
     const stateHash = sha256(handle);
     const row = await this.states.findOneBy({ stateHash });
     if (!row) return null;
     const { affected } = await this.states.delete({ stateHash });
-    if (affected !== 1) return null;
+    const browserBinding = this.cookies.readLoginBinding(request);
     if (
+      affected !== 1 ||
       row.expiresAt <= new Date() ||
       !browserBinding ||
       row.browserBindingHash !== sha256(browserBinding)
     ) {
       return null;
     }
-    return {
+    const consumed = {
       codeVerifier: this.cipher.decrypt(row.codeVerifierCiphertext, associatedData(stateHash)),
       nonceHash: row.nonceHash,
       returnTo: row.returnTo,
     };
+    this.consumed.set(request, consumed);
+    return consumed;
   }
 
-  private async save(req: SignInRequest, verifier: string): Promise<string> {
-    if (!req.browserBinding || !req.nonce)
+  /** The state this request's callback consumed, if its state matched. */
+  consumedBy(request: FastifyRequest): ConsumedLoginState | undefined {
+    return this.consumed.get(request);
+  }
+
+  private async save(start: SignInStart | undefined, verifier: string): Promise<string> {
+    if (!start?.browserBinding || !start.nonce)
       throw new Error('sign-in started without binding or nonce');
     const now = new Date();
     await this.states.delete({ expiresAt: LessThan(now) });
@@ -93,10 +115,10 @@ export class LoginStateStore {
     const stateHash = sha256(handle);
     await this.states.insert({
       stateHash,
-      browserBindingHash: sha256(req.browserBinding),
+      browserBindingHash: sha256(start.browserBinding),
       codeVerifierCiphertext: this.cipher.encrypt(verifier, associatedData(stateHash)),
-      nonceHash: sha256(req.nonce),
-      returnTo: req.returnTo ?? '/',
+      nonceHash: sha256(start.nonce),
+      returnTo: start.returnTo,
       expiresAt: new Date(now.getTime() + LOGIN_STATE_TTL_MS),
     });
     return handle;
