@@ -59,6 +59,8 @@ export interface AppProcessOptions {
   env?: Record<string, string>;
   /** Options for node itself (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** A DATA_DIR the caller owns and keeps (to restart on it); by default a temporary one removed at exit. */
+  dataDir?: string;
   /** How long GET /health/ready may take to answer 200 (30 s by default). */
   readyWithinMs?: number;
   /** How often it is polled until then (100 ms by default). */

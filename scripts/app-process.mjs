@@ -117,12 +117,15 @@ export const startApp = async ({
   sessionSecret = randomBytes(32).toString('base64url'),
   env = {},
   nodeArgs = [],
+  dataDir: ownDataDir,
   readyWithinMs = 30_000,
   pollEveryMs = 100,
 }) => {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const dataDir = await mkdtemp(join(tmpdir(), 'tokenkeep-app-'));
+  const dataDir = ownDataDir ?? (await mkdtemp(join(tmpdir(), 'tokenkeep-app-')));
+  const removeDataDir = () =>
+    ownDataDir === undefined ? rm(dataDir, { recursive: true, force: true }) : Promise.resolve();
   /** @type {NodeProcess} */
   let proc;
   try {
@@ -146,10 +149,10 @@ export const startApp = async ({
       },
     });
   } catch (error) {
-    await rm(dataDir, { recursive: true, force: true });
+    await removeDataDir();
     throw error;
   }
-  const cleanedUp = proc.exited.then(() => rm(dataDir, { recursive: true, force: true }));
+  const cleanedUp = proc.exited.then(removeDataDir);
   const exited = cleanedUp.then(() => proc.exited);
   const app = {
     ...proc,

@@ -27,6 +27,8 @@ export interface AppProcessOptions {
   sessionSecret?: string;
   /** Any other variable, e.g. REFRESH_LEASE_SECONDS. */
   env?: Record<string, string>;
+  /** A DATA_DIR the caller owns and keeps (to restart on it); by default a temporary one removed at exit. */
+  dataDir?: string;
 }
 
 /**
