@@ -69,9 +69,14 @@ export async function cpuCost(
       target.name === RAW_JSON ? raw[0].pid : target.name === RAW_PROXY ? raw[1].pid : app.pid;
     /** @type {Map<string, (import('../load.mjs').LoadSummary & { cpuTicks: { server: number, upstream?: number } })[]>} */
     const runs = new Map(targets.map((target) => [target.name, []]));
+    // When each app operation was under load, on the clock of V8's CPU profiles (monotonic µs):
+    // bench/cpu-profile-summary.mjs --windows keeps only those samples.
+    /** @type {{ name: string, fromUs: number, toUs: number }[]} */
+    const loadWindows = [];
     // Rounds over every target in turn, so a slow moment of the machine falls on all of them.
     for (let round = 0; round < s.rounds; round++) {
       for (const target of targets) {
+        const fromUs = monotonicUs();
         const result = await sustained({
           url: target.url,
           connections: s.connections,
@@ -87,6 +92,8 @@ export async function cpuCost(
           },
         });
         runs.get(target.name)?.push(result);
+        if (target.kind === 'app')
+          loadWindows.push({ name: target.name, fromUs, toUs: monotonicUs() });
         ctx.log(
           `  ${target.name}, round ${round + 1}: ${result.reqPerSec} req/s, ` +
             `${usPerRequest(result.cpuTicks.server, result.requests)} µs CPU per request, ` +
@@ -100,10 +107,16 @@ export async function cpuCost(
       rounds: s.rounds,
       clockTicksPerSecond: CLOCK_TICKS_PER_SECOND,
       rows: targets.map((target) => summarizeRuns(target, runs.get(target.name) ?? [])),
+      loadWindows,
     };
   } finally {
     await Promise.all(raw.map((server) => server.stop()));
   }
+}
+
+/** Now on CLOCK_MONOTONIC in µs, the clock of V8's CPU profile timestamps. */
+function monotonicUs() {
+  return Number(process.hrtime.bigint() / 1000n);
 }
 
 /**
