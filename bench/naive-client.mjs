@@ -14,13 +14,27 @@ const CLIENT = {
 };
 
 /**
+ * What the runner sends: where, with which refresh token, how many requests at once.
+ * @typedef {{ emulatorUrl: string, refreshToken: string, count: number,
+ *   client?: { clientId: string, clientSecret: string } }} NaiveConfig
+ */
+/**
+ * @typedef {{ requests: number, failed: number, tokenCalls: number, p50Ms: number, p99Ms: number,
+ *   maxMs: number, firstFailure?: string }} NaiveResult
+ */
+/** What this process answers over IPC. @typedef {{ result?: NaiveResult, error?: string }} NaiveAnswer */
+
+/**
  * `count` requests at once, all starting with an expired cached token.
- * @returns {Promise<{ requests: number, failed: number, tokenCalls: number, p50Ms: number, p99Ms: number, maxMs: number, firstFailure?: string }>}
+ * @param {NaiveConfig} config
+ * @returns {Promise<NaiveResult>}
  */
 export async function naiveStorm({ emulatorUrl, refreshToken, count, client = CLIENT }) {
+  /** @type {{ accessToken: string | null, refreshToken: string, expiresAt: number }} */
   const cache = { accessToken: null, refreshToken, expiresAt: Date.now() - 1000 };
   let tokenCalls = 0;
-  let firstFailure;
+  /** @type {string[]} */
+  const failures = [];
 
   async function refresh() {
     tokenCalls += 1;
@@ -34,7 +48,10 @@ export async function naiveStorm({ emulatorUrl, refreshToken, count, client = CL
         client_secret: client.clientSecret,
       }),
     });
-    const body = await response.json();
+    const body =
+      /** @type {{ access_token: string, expires_in: number, refresh_token?: string }} */ (
+        await response.json()
+      );
     if (response.status !== 200)
       throw new Error(`token ${response.status} ${JSON.stringify(body)}`);
     cache.accessToken = body.access_token;
@@ -53,7 +70,7 @@ export async function naiveStorm({ emulatorUrl, refreshToken, count, client = CL
       if (response.status !== 200) throw new Error(`userinfo ${response.status} ${body}`);
       return { ok: true, ms: performance.now() - startedAt };
     } catch (error) {
-      firstFailure ??= error.message;
+      failures.push(/** @type {Error} */ (error).message);
       return { ok: false, ms: performance.now() - startedAt };
     }
   }
@@ -63,7 +80,7 @@ export async function naiveStorm({ emulatorUrl, refreshToken, count, client = CL
     await (await fetch(`${emulatorUrl}/.well-known/openid-configuration`)).text();
   const outcomes = await Promise.all(Array.from({ length: count }, oneRequest));
   const latencies = outcomes.map((outcome) => outcome.ms).sort((a, b) => a - b);
-  const at = (q) =>
+  const at = (/** @type {number} */ q) =>
     Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]);
   return {
     requests: count,
@@ -71,16 +88,19 @@ export async function naiveStorm({ emulatorUrl, refreshToken, count, client = CL
     tokenCalls,
     p50Ms: at(0.5),
     p99Ms: at(0.99),
-    maxMs: Math.round(latencies.at(-1)),
-    ...(firstFailure ? { firstFailure: firstFailure.slice(0, 200) } : {}),
+    maxMs: Math.round(latencies.at(-1) ?? 0),
+    ...(failures.length > 0 ? { firstFailure: failures[0].slice(0, 200) } : {}),
   };
 }
 
-if (process.send) {
+const send = process.send?.bind(process);
+if (send) {
+  /** @param {NaiveAnswer} answer @param {number} code */
+  const answerAndExit = (answer, code) => send(answer, undefined, {}, () => process.exit(code));
   process.once('message', (config) => {
-    naiveStorm(config).then(
-      (result) => process.send({ result }, () => process.exit(0)),
-      (error) => process.send({ error: error.message }, () => process.exit(1)),
+    naiveStorm(/** @type {NaiveConfig} */ (config)).then(
+      (result) => answerAndExit({ result }, 0),
+      (/** @type {Error} */ error) => answerAndExit({ error: error.message }, 1),
     );
   });
 } else if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { fileURLToPath } from 'node:url';
+import { ROOT, startNode } from '../scripts/app-process.mjs';
 import { expectPresent } from './support/expect-present.js';
 
-/** The repository root (this file is test/bench-smoke.e2e-spec.ts). */
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const RUN_WITHIN_MS = 150_000;
+const RUN_WITHIN_MS = 180_000;
 
 interface StormRow {
   client: 'tokenkeep' | 'naive';
@@ -41,11 +38,27 @@ interface SweepRow {
   idlePlan: { rowsRead: number };
 }
 
+interface CpuRow {
+  name: string;
+  kind: 'raw' | 'app';
+  callsUpstream: boolean;
+  requests: number;
+  failed: number;
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuSec: number;
+  cpuUsPerRequest: number;
+  upstreamCpuUsPerRequest: number | null;
+}
+
 interface BenchResults {
   mode: string;
   durationSec: number;
   settings: { latencies: number[] };
+  goals: { goal: string; measured: string; met: boolean | null; distance: string }[];
   cases: {
+    cpuCost: { connections: number; rows: CpuRow[] };
     refreshStorm: { rows: StormRow[] };
     overhead: {
       rows: LoadRow[];
@@ -80,34 +93,30 @@ function assertNumbers(what: string, record: object, keys: string[]): void {
 }
 
 /** Runs `node bench/run.mjs --smoke --out <file>`; resolves with its exit code and output. */
-function runSmokeBench(out: string): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['bench/run.mjs', '--smoke', '--out', out], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      // npm test provides a PostgreSQL server; the bench creates and drops a database of its own there.
-      ...(process.env.TEST_DATABASE_URL && !process.env.BENCH_DATABASE_URL
-        ? { BENCH_DATABASE_URL: process.env.TEST_DATABASE_URL }
-        : {}),
-    },
+async function runSmokeBench(out: string): Promise<{ code: number | null; output: string }> {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    ),
+  );
+  // npm test provides a PostgreSQL server; the bench creates and drops a database of its own there.
+  if (env.TEST_DATABASE_URL && !env.BENCH_DATABASE_URL)
+    env.BENCH_DATABASE_URL = env.TEST_DATABASE_URL;
+  const bench = startNode('bench/run.mjs', { env, args: ['--smoke', '--out', out] });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), RUN_WITHIN_MS);
   });
-  let output = '';
-  const capture = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-64 * 1024);
-  };
-  child.stdout.on('data', capture);
-  child.stderr.on('data', capture);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      output += `\n[killed: still running after ${RUN_WITHIN_MS} ms]`;
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-    }, RUN_WITHIN_MS);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+  const ended = await Promise.race([bench.exited, timedOut]);
+  clearTimeout(timer);
+  if (ended === 'timeout') {
+    await bench.stop();
+    return {
+      code: null,
+      output: `${bench.output()}\n[stopped: still running after ${RUN_WITHIN_MS} ms]`,
+    };
+  }
+  return { code: ended.code, output: bench.output() };
 }
 
 describe('npm run bench, smoke version (small N, short loads)', () => {
@@ -134,10 +143,45 @@ describe('npm run bench, smoke version (small N, short loads)', () => {
   it('wrote the smoke results where it was told, with every case', () => {
     expect(results.mode).toBe('smoke');
     expect(isNumber(results.durationSec)).toBeTruthy();
-    for (const name of ['refreshStorm', 'overhead', 'manyUsers', 'footprint'])
+    for (const name of ['refreshStorm', 'overhead', 'manyUsers', 'footprint', 'cpuCost'])
       expect(name in results.cases).toBeTruthy();
-    for (const heading of ['Refresh storm', 'Overhead', 'Many users', 'Footprint'])
+    for (const heading of ['Refresh storm', 'Overhead', 'Many users', 'Footprint', 'CPU cost'])
       expect(markdown).toMatch(new RegExp(`## \\d\\. ${heading}`));
+  });
+
+  it('CPU cost: server CPU per request, req/s and latency for both raw baselines and every operation', () => {
+    const { rows } = results.cases.cpuCost;
+    expect(rows.filter((row) => row.kind === 'raw').map((row) => row.callsUpstream)).toEqual([
+      false,
+      true,
+    ]);
+    expect(rows.filter((row) => row.kind === 'app').map((row) => row.name)).toEqual([
+      '/health/live',
+      'me',
+      'tokenStatus',
+      'profile',
+      'validateToken',
+    ]);
+    for (const row of rows) {
+      assertNumbers(row.name, row, ['reqPerSec', 'p50Ms', 'p99Ms', 'cpuSec', 'cpuUsPerRequest']);
+      expect({ name: row.name, failed: row.failed }).toEqual({ name: row.name, failed: 0 });
+      expect(row.requests).toBeGreaterThan(0);
+      expect(row.cpuUsPerRequest).toBeGreaterThan(0);
+      // the emulator's share is counted exactly for the rows that call it
+      if (row.callsUpstream) expect(row.upstreamCpuUsPerRequest).toBeGreaterThan(0);
+      else expect(row.upstreamCpuUsPerRequest).toBeNull();
+    }
+  });
+
+  it('goals: each with what was measured, whether it was met and how far off (met or not is not checked here)', () => {
+    expect(results.goals.length).toBe(8);
+    for (const goal of results.goals) {
+      expect(goal.measured).not.toBe('not measured in this run');
+      expect(typeof goal.met).toBe('boolean');
+      expect(goal.distance).not.toBe('');
+    }
+    expect(markdown).toContain('## Goals');
+    for (const goal of results.goals) expect(markdown).toContain(goal.goal);
   });
 
   it('refresh storm: one upstream refresh and no failure per storm, on 1 and on 3 instances', () => {

@@ -4,14 +4,22 @@ import { Agent, request } from 'undici';
 
 const agent = new Agent({ connections: 16, keepAliveTimeout: 10_000 });
 
+/** @typedef {{ status: number, text: string, location: string | undefined }} Answer */
+
 /** A cookie jar and manual redirects: enough of a browser for the sign-in. */
 class Browser {
+  /** @type {Map<string, string>} */
   cookies = new Map();
 
+  /** @param {string} url */
   async get(url) {
     return this.send(url, { method: 'GET' });
   }
 
+  /**
+   * @param {string} url
+   * @param {Record<string, string>} fields
+   */
   async postForm(url, fields) {
     return this.send(url, {
       method: 'POST',
@@ -20,6 +28,11 @@ class Browser {
     });
   }
 
+  /**
+   * @param {string} url
+   * @param {{ method: 'GET' | 'POST', headers?: Record<string, string>, body?: string }} request
+   * @returns {Promise<Answer>}
+   */
   async send(url, { method, headers = {}, body }) {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const response = await request(url, {
@@ -37,7 +50,7 @@ class Browser {
       if (value === '' || /max-age=0/i.test(header)) this.cookies.delete(pair.slice(0, index));
       else this.cookies.set(pair.slice(0, index).trim(), value);
     }
-    const location = response.headers.location;
+    const location = [response.headers.location].flat()[0];
     return {
       status: response.statusCode,
       text,
@@ -50,6 +63,9 @@ class Browser {
  * Signs `sub` in through the app at `appUrl` as a browser does and returns the session id, usable
  * as `Authorization: Bearer <id>` on any instance. With several instances behind one PUBLIC_URL,
  * the callback (addressed to PUBLIC_URL) is delivered to `appUrl`, as a balancer would.
+ * @param {string} appUrl
+ * @param {string} publicUrl
+ * @param {string} sub
  */
 export async function signIn(appUrl, publicUrl, sub) {
   const browser = new Browser();
@@ -75,6 +91,13 @@ export async function signIn(appUrl, publicUrl, sub) {
   return session;
 }
 
+/**
+ * The `data` of a GraphQL query; throws on GraphQL errors.
+ * @param {string} appUrl
+ * @param {string} bearer
+ * @param {string} query
+ * @returns {Promise<unknown>}
+ */
 export async function graphql(appUrl, bearer, query) {
   const response = await request(`${appUrl}/graphql`, {
     dispatcher: agent,
@@ -82,7 +105,7 @@ export async function graphql(appUrl, bearer, query) {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
     body: JSON.stringify({ query }),
   });
-  const body = JSON.parse(await response.body.text());
+  const body = /** @type {{ data?: unknown, errors?: unknown[] }} */ (await response.body.json());
   if (body.errors) throw new Error(`GraphQL: ${JSON.stringify(body.errors)}`);
   return body.data;
 }
@@ -90,12 +113,15 @@ export async function graphql(appUrl, bearer, query) {
 /**
  * The app's Prometheus metrics as { 'name{labels}': value }, or null when it serves none
  * (GET /metrics missing or refused).
+ * @param {string} appUrl
+ * @returns {Promise<Record<string, number> | null>}
  */
 export async function scrapeMetrics(appUrl) {
   try {
     const response = await request(`${appUrl}/metrics`, { dispatcher: agent });
     const text = await response.body.text();
     if (response.statusCode !== 200) return null;
+    /** @type {Record<string, number>} */
     const values = {};
     for (const line of text.split('\n')) {
       if (line === '' || line.startsWith('#')) continue;
@@ -108,7 +134,12 @@ export async function scrapeMetrics(appUrl) {
   }
 }
 
-/** Sum of every series of `name` whose labels include all of `labels`. */
+/**
+ * Sum of every series of `name` whose labels include all of `labels`.
+ * @param {Record<string, number>} values
+ * @param {string} name
+ * @param {Record<string, string>} [labels]
+ */
 export function metricSum(values, name, labels = {}) {
   let sum = 0;
   for (const [key, value] of Object.entries(values)) {

@@ -8,8 +8,20 @@ import { startEmbeddedPostgres } from '../../scripts/embedded-postgres.mjs';
 const LOCAL_SERVER = 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
- * @returns {Promise<{ url: string, server: string, source: string, pool: pg.Pool,
- *   query: (sql: string, params?: unknown[]) => Promise<any[]>, drop: () => Promise<void> }>}
+ * A database of the benchmark's own; `drop()` removes it (and the embedded server, if started).
+ * @typedef {object} BenchDatabase
+ * @property {string} url
+ * @property {string} name
+ * @property {string} source where the server came from
+ * @property {pg.Pool} pool
+ * @property {(sql: string, params?: unknown[]) => Promise<unknown[]>} query the rows (the caller
+ *   says what they hold)
+ * @property {() => Promise<void>} drop
+ */
+
+/**
+ * @param {(line: string) => void} [log]
+ * @returns {Promise<BenchDatabase>}
  */
 export async function createBenchDatabase(log = () => {}) {
   let serverUrl = process.env.BENCH_DATABASE_URL;
@@ -43,7 +55,7 @@ export async function createBenchDatabase(log = () => {}) {
     name,
     source,
     pool,
-    query: async (sql, params = []) => (await pool.query(sql, params)).rows,
+    query: async (sql, params = []) => (await pool.query(sql, params)).rows.map(asUnknown),
     drop: async () => {
       if (dropped) return;
       dropped = true;
@@ -59,6 +71,10 @@ export async function createBenchDatabase(log = () => {}) {
   };
 }
 
+/** pg's rows are `any`: from here on, what the caller says they are. @param {unknown} row */
+const asUnknown = (row) => row;
+
+/** @param {string} url */
 async function answers(url) {
   try {
     await withClient(url, (client) => client.query('SELECT 1'), 1000);
@@ -68,6 +84,11 @@ async function answers(url) {
   }
 }
 
+/**
+ * @template T
+ * @param {string} url
+ * @param {(client: pg.Client) => Promise<T>} work
+ */
 async function withClient(url, work, connectionTimeoutMillis = 5000) {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis });
   client.on('error', () => {});

@@ -1,186 +1,142 @@
-// Child processes of the benchmark (the standalone emulator, app instances): started with a pid,
-// stopped by that pid (SIGTERM, then SIGKILL), and killed if the runner exits first.
-import { spawn } from 'node:child_process';
+// The benchmark's child processes (the standalone emulator, app instances, the raw baselines, the
+// naive client), all started by the shared launcher scripts/app-process.mjs, and what /proc says
+// about them (resident memory, CPU time).
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../scripts/embedded-postgres.mjs';
+import { ROOT, startApp as launchApp, startNode, stopAll } from '../../scripts/app-process.mjs';
 
-export { freePort };
+/** @typedef {import('../../scripts/app-process.mjs').NodeProcess} NodeProcess */
+/** @typedef {import('../../scripts/app-process.mjs').AppProcess} AppProcess */
+/** @typedef {NodeProcess & { url: string }} ListeningProcess */
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const OUTPUT_LIMIT = 64 * 1024;
-const STOP_WITHIN_MS = 10_000;
+/**
+ * What every instance of one run shares: its database, emulator, public address and secrets.
+ * @typedef {object} AppOptions
+ * @property {string} databaseUrl
+ * @property {string} emulatorUrl
+ * @property {string} publicUrl
+ * @property {string} keyring
+ * @property {string} sessionSecret
+ * @property {Record<string, string>} [env]
+ */
 
-/** Every child started and not yet exited. */
-const running = new Map();
-process.once('exit', () => {
-  for (const child of running.values()) child.kill('SIGKILL');
-});
+export { ROOT, stopAll };
 
-/** Stops every child still running (each by its own pid). */
-export async function stopAll() {
-  await Promise.all([...running.values()].map((child) => child.benchStop()));
-}
+/** Where the app instances write a CPU profile each when they exit (BENCH_CPU_PROF=dir), or null. */
+export const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF
+  ? resolve(process.env.BENCH_CPU_PROF)
+  : null;
 
-function requireBuilt(relative) {
-  if (!existsSync(join(ROOT, relative))) {
-    throw new Error(`${relative} is missing: build first (npm run build)`);
-  }
-}
-
-/** Spawns `node <script>` with exactly `env` (plus PATH) and tracks it. */
-function startNode(name, script, env) {
-  requireBuilt(script);
-  const startedAt = performance.now();
-  const child = spawn(process.execPath, [script], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '', ...env },
-  });
-  if (child.pid === undefined) throw new Error(`could not spawn ${name}`);
-  const pid = child.pid;
-  running.set(pid, child);
-  let captured = '';
-  const listeners = new Set();
-  const capture = (chunk) => {
-    const text = chunk.toString('utf8');
-    captured = (captured + text).slice(-OUTPUT_LIMIT);
-    for (const listener of listeners) listener(text);
-  };
-  child.stdout.on('data', capture);
-  child.stderr.on('data', capture);
-  const exited = new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
-      running.delete(pid);
-      resolve({ code, signal });
-    });
-  });
-  const isRunning = () => child.exitCode === null && child.signalCode === null;
-  const stop = async () => {
-    if (!isRunning()) return exited;
-    process.kill(pid, 'SIGTERM');
-    const timer = setTimeout(() => isRunning() && process.kill(pid, 'SIGKILL'), STOP_WITHIN_MS);
-    try {
-      return await exited;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  child.benchStop = stop;
-  return {
-    name,
-    pid,
-    startedAt,
-    exited,
-    isRunning,
-    stop,
-    output: () => captured,
-    onOutput: (listener) => listeners.add(listener),
-  };
-}
-
-/** The standalone Google emulator on a free loopback port. */
-export async function startEmulator({ accessTokenTtlSeconds = 3599 } = {}) {
-  const proc = startNode('emulator', 'packages/google-emulator/dist/standalone.js', {
-    EMULATOR_HOST: '127.0.0.1',
-    EMULATOR_PORT: '0',
-    EMULATOR_ACCESS_TOKEN_TTL_SECONDS: String(accessTokenTtlSeconds),
-  });
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error('the emulator did not start within 15 s')),
-      15_000,
-    );
-    const check = () => {
-      const match = /Google emulator listening on (http:\/\/\S+)/.exec(proc.output());
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    proc.onOutput(check);
-    check();
-    void proc.exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`the emulator exited (${code ?? signal}): ${proc.output()}`));
-    });
-  }).catch(async (error) => {
-    await proc.stop();
-    throw error;
-  });
-  return { ...proc, url };
+/** Node options of an app instance: --cpu-prof when BENCH_CPU_PROF names a folder. */
+function appNodeArgs() {
+  if (!CPU_PROFILE_DIR) return [];
+  // Nest's shutdown hook ends the process by re-raising SIGTERM, and a process killed by a signal
+  // writes no profile: this preload turns that second signal into process.exit().
+  const exitOnSignal = fileURLToPath(new URL('./exit-on-signal.mjs', import.meta.url));
+  return ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`, `--import=${exitOnSignal}`];
 }
 
 /**
- * One app instance: `node dist/src/main.js` on a free loopback port, ready when GET /health/ready
- * answers 200. `readyMs` is the time from spawn to that first 200.
+ * Resolves with the URL a child prints as `<what> listening on <url>` (at most 15 s).
+ * @param {NodeProcess} proc
+ * @param {string} what
+ * @returns {Promise<ListeningProcess>}
  */
-export async function startApp({
-  databaseUrl,
-  emulatorUrl,
-  publicUrl,
-  keyring,
-  sessionSecret,
-  env = {},
-}) {
-  const port = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), 'tokenkeep-bench-app-'));
-  const url = `http://127.0.0.1:${port}`;
-  const proc = startNode(`app:${port}`, 'dist/src/main.js', {
-    NODE_ENV: 'development',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    PUBLIC_URL: publicUrl ?? url,
-    DATA_DIR: dataDir,
-    DATABASE_URL: databaseUrl,
-    GOOGLE_EMULATOR_URL: emulatorUrl,
-    TOKEN_ENCRYPTION_KEYS: keyring,
-    SESSION_SECRET: sessionSecret,
-    LOG_LEVEL: 'info',
-    // Benchmarks send thousands of requests per second on one session, all from 127.0.0.1; the
-    // limiter is not what is measured. Its in-memory store keeps one timestamp per hit within the
-    // window and filters them on every request, so the window is 1 s: each key then holds about
-    // as many entries as it would in production with the default 600 per minute.
-    RATE_LIMIT_GRAPHQL_PER_MINUTE: '1000000',
-    RATE_LIMIT_SIGN_IN_PER_MINUTE: '1000000',
-    RATE_LIMIT_WINDOW_SECONDS: '1',
-    ...env,
-  });
-  void proc.exited.then(() => rm(dataDir, { recursive: true, force: true }));
+async function listening(proc, what) {
+  const pattern = new RegExp(`${what} listening on (http://\\S+)`);
   try {
-    const readyMs = await untilReady(url, proc);
-    return { ...proc, url, port, readyMs };
+    const url = await /** @type {Promise<string>} */ (
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`${proc.name} did not start within 15 s`)),
+          15_000,
+        );
+        const check = () => {
+          const match = pattern.exec(proc.output());
+          if (match) {
+            clearTimeout(timer);
+            resolve(match[1]);
+          }
+        };
+        proc.onOutput(check);
+        check();
+        void proc.exited.then(({ code, signal }) => {
+          clearTimeout(timer);
+          reject(new Error(`${proc.name} exited (${code ?? signal}): ${proc.output()}`));
+        });
+      })
+    );
+    return { ...proc, url };
   } catch (error) {
     await proc.stop();
-    throw new Error(`${error.message}\n--- app output ---\n${proc.output()}`);
+    throw error;
   }
 }
 
-async function untilReady(url, proc, withinMs = 60_000) {
-  const deadline = performance.now() + withinMs;
-  let last = 'no answer';
-  while (performance.now() < deadline) {
-    if (!proc.isRunning()) throw new Error('the app exited before it was ready');
-    try {
-      const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) });
-      await response.arrayBuffer();
-      if (response.status === 200) return performance.now() - proc.startedAt;
-      last = `HTTP ${response.status}`;
-    } catch (error) {
-      last = error.message;
-    }
-    await sleep(10);
-  }
-  throw new Error(`the app was not ready within ${withinMs} ms (${last})`);
+/** The standalone Google emulator on a free loopback port. */
+export function startEmulator({ accessTokenTtlSeconds = 3599 } = {}) {
+  const proc = startNode('packages/google-emulator/dist/standalone.js', {
+    name: 'emulator',
+    env: {
+      EMULATOR_HOST: '127.0.0.1',
+      EMULATOR_PORT: '0',
+      EMULATOR_ACCESS_TOKEN_TTL_SECONDS: String(accessTokenTtlSeconds),
+    },
+  });
+  return listening(proc, 'Google emulator');
 }
 
-/** Resident memory of a process in bytes, from /proc (Linux). */
+/**
+ * One of the raw baselines of bench/raw-server.mjs: `json` answers a small JSON body, `proxy`
+ * fetches the emulator's userinfo with `accessToken` for every request.
+ * @param {'json' | 'proxy'} kind
+ * @param {{ email?: string, emulatorUrl?: string, accessToken?: string }} config
+ */
+export function startRawServer(kind, { email = '', emulatorUrl = '', accessToken = '' }) {
+  const proc = startNode('bench/raw-server.mjs', {
+    name: `raw ${kind}`,
+    env: {
+      RAW_KIND: kind,
+      RAW_EMAIL: email,
+      RAW_EMULATOR_URL: emulatorUrl,
+      RAW_ACCESS_TOKEN: accessToken,
+    },
+  });
+  return listening(proc, `raw ${kind}`);
+}
+
+/**
+ * One app instance on a free loopback port, ready when GET /health/ready answers 200. `readyMs`
+ * is the time from spawn to that first 200 (polled every 10 ms).
+ * @param {AppOptions} options
+ */
+export function startApp({ env = {}, ...options }) {
+  return launchApp({
+    ...options,
+    nodeArgs: appNodeArgs(),
+    readyWithinMs: 60_000,
+    pollEveryMs: 10,
+    env: {
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      PROACTIVE_REFRESH: 'off',
+      // The limiter is not what is measured (the launcher lifts the limits). Its in-memory store
+      // keeps one timestamp per hit within the window and filters them on every request, so the
+      // window is 1 s: each key then holds about as many entries as it would in production with
+      // the default 600 per minute.
+      RATE_LIMIT_WINDOW_SECONDS: '1',
+      ...env,
+    },
+  });
+}
+
+/**
+ * Resident memory of a process in bytes, from /proc (Linux).
+ * @param {number} pid
+ */
 export function residentBytes(pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -191,8 +147,34 @@ export function residentBytes(pid) {
   }
 }
 
-/** Samples RSS every `everyMs` until stopped; returns { maxBytes, meanBytes, samples }. */
+/** Clock ticks per second of /proc/<pid>/stat (getconf CLK_TCK; 100 almost everywhere). */
+export const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU time a process has used so far, user + system, all its threads, in clock ticks (Linux).
+ * @param {number} pid
+ */
+export function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after "(comm)": state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * Samples RSS every `everyMs` until stopped.
+ * @param {number} pid
+ * @returns {() => { maxBytes: number, meanBytes: number, samples: number }}
+ */
 export function sampleResident(pid, everyMs = 100) {
+  /** @type {number[]} */
   const samples = [];
   const take = () => {
     const bytes = residentBytes(pid);
@@ -219,39 +201,38 @@ export function newSessionSecret() {
   return randomBytes(32).toString('base64url');
 }
 
-/** Runs bench/naive-client.mjs in a process of its own and returns its result (at most `withinMs`). */
+/**
+ * Runs bench/naive-client.mjs in a process of its own and returns its result (at most `withinMs`).
+ * @param {import('../naive-client.mjs').NaiveConfig} config
+ * @returns {Promise<import('../naive-client.mjs').NaiveResult>}
+ */
 export async function runNaiveClient(config, withinMs = 120_000) {
-  const { fork } = await import('node:child_process');
-  const child = fork(join(ROOT, 'bench/naive-client.mjs'), [], {
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { PATH: process.env.PATH ?? '' },
-  });
-  const pid = child.pid;
-  running.set(pid, child);
-  child.benchStop = async () => {
-    if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
-  };
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4096)));
-  child.once('exit', () => running.delete(pid));
+  const child = startNode('bench/naive-client.mjs', { name: 'naive client', ipc: true });
   try {
     return await new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`naive client timed out after ${withinMs} ms`)),
         withinMs,
       );
-      child.once('message', (message) => {
+      child.onMessage((message) => {
         clearTimeout(timer);
-        if (message.error) reject(new Error(`naive client: ${message.error}`));
-        else resolve(message.result);
+        const { result, error } = /** @type {import('../naive-client.mjs').NaiveAnswer} */ (
+          message
+        );
+        if (result) resolve(result);
+        else reject(new Error(`naive client: ${error}`));
       });
-      child.once('exit', (code, signal) => {
+      void child.exited.then(({ code, signal }) => {
         clearTimeout(timer);
-        reject(new Error(`naive client exited (${code ?? signal}) without a result: ${stderr}`));
+        reject(
+          new Error(
+            `naive client exited (${code ?? signal}) without a result: ${child.output().slice(-4096)}`,
+          ),
+        );
       });
       child.send(config);
     });
   } finally {
-    await child.benchStop();
+    await child.kill('SIGKILL');
   }
 }

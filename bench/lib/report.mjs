@@ -1,6 +1,36 @@
-// The Markdown report of a run: one table per case, then how each number was measured.
+// The Markdown report of a run: the goals, then one table per case and how each number was
+// measured. A run of one case (--only) shows that case alone.
 import { mb } from './cases/footprint.mjs';
 
+/**
+ * What a run found, as bench/run.mjs writes it.
+ * @typedef {object} Results
+ * @property {string} generatedAt
+ * @property {string} mode
+ * @property {{ commit: string, uncommittedAppChanges: boolean } | null} revision
+ * @property {{ cpus: number, cpuModel: string | null, memoryGb: number, node: string,
+ *   platform: string, postgres: string }} machine
+ * @property {import('./settings.mjs').Settings} settings
+ * @property {import('./goals.mjs').Goal[]} goals
+ * @property {Cases} cases
+ * @property {number} durationSec
+ * @property {Record<string, number>} stepSeconds seconds each step took
+ */
+
+/**
+ * @typedef {object} Cases
+ * @property {Awaited<ReturnType<typeof import('./cases/refresh-storm.mjs').refreshStorm>>} [refreshStorm]
+ * @property {Awaited<ReturnType<typeof import('./cases/overhead.mjs').overhead>>} [overhead]
+ * @property {Omit<Awaited<ReturnType<typeof import('./cases/many-users.mjs').manyUsers>>, 'tokenIds'>
+ *   & { sweepCost: Awaited<ReturnType<typeof import('./cases/sweep-cost.mjs').sweepCost>> }} [manyUsers]
+ * @property {ReturnType<typeof import('./cases/footprint.mjs').footprintSummary>} [footprint]
+ * @property {Awaited<ReturnType<typeof import('./cases/cpu-cost.mjs').cpuCost>>} [cpuCost]
+ */
+
+/**
+ * @param {string[]} header
+ * @param {(string | number)[][]} rows
+ */
 const table = (header, rows) =>
   [
     `| ${header.join(' | ')} |`,
@@ -8,17 +38,39 @@ const table = (header, rows) =>
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ].join('\n');
 
+/** @param {number | null | undefined} value */
 const ms = (value) =>
   value === null || value === undefined ? 'n/a' : value === 0 ? '<1' : `${value}`;
+/** @param {number} value */
 const latency = (value) => (value === 0 ? 'none' : `${value} ms`);
+/** @param {number | null | undefined} value */
 const num = (value) => (value === null || value === undefined ? 'n/a' : value.toLocaleString('en'));
+/** @param {number | null | undefined} value */
 const pct = (value) =>
   value === null || value === undefined ? 'n/a' : `${(value * 100).toFixed(2)} %`;
 
+/** @param {Results} results */
 export function renderMarkdown(results) {
-  const { refreshStorm, overhead, manyUsers, footprint } = results.cases;
-  const m = results.machine;
+  const { refreshStorm, overhead, manyUsers, footprint, cpuCost } = results.cases;
+  /** @type {string[]} */
   const lines = [];
+  intro(lines, results);
+  goalsSection(lines, results.goals);
+  if (refreshStorm) stormSection(lines, refreshStorm);
+  if (overhead) overheadSection(lines, overhead);
+  if (manyUsers) manyUsersSection(lines, manyUsers);
+  if (footprint && manyUsers) footprintSection(lines, footprint, manyUsers.users);
+  if (cpuCost) cpuSection(lines, cpuCost);
+  lines.push('');
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * @param {string[]} lines
+ * @param {Results} results
+ */
+function intro(lines, results) {
+  const m = results.machine;
   lines.push(`# Tokenkeep benchmarks (${results.mode})`);
   lines.push('');
   lines.push(
@@ -29,7 +81,36 @@ export function renderMarkdown(results) {
         ? ` Commit ${results.revision.commit.slice(0, 7)}${results.revision.uncommittedAppChanges ? ' with uncommitted changes in src/ or migrations/' : ''}.`
         : ''),
   );
+}
 
+/**
+ * @param {string[]} lines
+ * @param {import('./goals.mjs').Goal[]} goals
+ */
+function goalsSection(lines, goals) {
+  lines.push('', '## Goals', '');
+  lines.push(
+    "Issue 11's goals, judged on this run: CPU and throughput as ratios to the raw baselines of case 5, measured in the same run with the same emulator, connections and load generator; the storm from case 1; idle memory from case 4.",
+  );
+  lines.push('');
+  lines.push(
+    table(
+      ['Goal', 'Measured', 'Met', 'Distance'],
+      goals.map((goal) => [
+        goal.goal,
+        goal.measured,
+        goal.met === null ? 'n/a' : goal.met ? '**yes**' : '**no**',
+        goal.distance,
+      ]),
+    ),
+  );
+}
+
+/**
+ * @param {string[]} lines
+ * @param {NonNullable<Cases['refreshStorm']>} refreshStorm
+ */
+function stormSection(lines, refreshStorm) {
   lines.push('', '## 1. Refresh storm', '');
   lines.push(
     `N concurrent \`${refreshStorm.request}\` requests (one connection each) for one user whose stored token expired a second before; ` +
@@ -67,7 +148,13 @@ export function renderMarkdown(results) {
       ]),
     ),
   );
+}
 
+/**
+ * @param {string[]} lines
+ * @param {NonNullable<Cases['overhead']>} overhead
+ */
+function overheadSection(lines, overhead) {
   lines.push('', '## 2. Overhead', '');
   lines.push(
     `${overhead.connections} connections, ${overhead.durationSec} s per row after a warm-up, one signed-in user with a valid token. ` +
@@ -128,7 +215,13 @@ export function renderMarkdown(results) {
       ),
     );
   }
+}
 
+/**
+ * @param {string[]} lines
+ * @param {NonNullable<Cases['manyUsers']>} manyUsers
+ */
+function manyUsersSection(lines, manyUsers) {
   const s = manyUsers.settings;
   lines.push('', '## 3. Many users', '');
   lines.push(
@@ -202,7 +295,14 @@ export function renderMarkdown(results) {
     '"Sweep queries" is what one pass of the proactive refresher asks the database besides the refreshes themselves: one `findExpiring` batch and one `findIdle` batch. ' +
       'Rows read = rows the scan returned plus rows its filter threw away (EXPLAIN ANALYZE of the exact SQL the store sent).',
   );
+}
 
+/**
+ * @param {string[]} lines
+ * @param {NonNullable<Cases['footprint']>} footprint
+ * @param {number} users how many users case 3 stored
+ */
+function footprintSection(lines, footprint, users) {
   lines.push('', '## 4. Footprint', '');
   lines.push(
     table(
@@ -216,10 +316,7 @@ export function renderMarkdown(results) {
           `Start-up to ready, migrated database (median of ${footprint.readyMsMigratedDatabaseRuns.length})`,
           `${footprint.readyMsMigratedDatabase} ms`,
         ],
-        [
-          `Start-up to ready, ${num(manyUsers.users)} users stored`,
-          `${footprint.readyMsWithManyUsers} ms`,
-        ],
+        [`Start-up to ready, ${num(users)} users stored`, `${footprint.readyMsWithManyUsers} ms`],
         ['Resident memory, idle after start', `${mb(footprint.idleRssBytes)} MiB`],
         [
           'Resident memory during the refresh storms (max, first instance)',
@@ -231,7 +328,7 @@ export function renderMarkdown(results) {
         ],
         ['Resident memory after the load', `${mb(footprint.afterLoadRssBytes)} MiB`],
         [
-          `Resident memory under the ${num(manyUsers.users)}-user load (max)`,
+          `Resident memory under the ${num(users)}-user load (max)`,
           `${mb(footprint.manyUsersLoadMaxRssBytes)} MiB`,
         ],
       ],
@@ -245,6 +342,54 @@ export function renderMarkdown(results) {
         ? ` (idle, its own \`process_resident_memory_bytes\` said ${mb(footprint.idleRssBytesFromMetrics)} MiB).`
         : '.'),
   );
+}
+
+/**
+ * @param {string[]} lines
+ * @param {NonNullable<Cases['cpuCost']>} cpuCost
+ */
+function cpuSection(lines, cpuCost) {
+  lines.push('', '## 5. CPU cost', '');
+  lines.push(
+    `Server CPU per request: user + system time of the serving process from \`/proc/<pid>/stat\` (all its threads, ${cpuCost.clockTicksPerSecond} ticks a second), read before and after each load, divided by the requests answered. ` +
+      `${cpuCost.connections} connections, ${cpuCost.rounds} round(s) of ${cpuCost.durationSec} s per row, the rows taken in turn in each round; req/s is the mean of the rounds, p50 and p99 their median. ` +
+      "The raw rows are bare `node:http` servers in processes of their own, sent the very request the app gets for `me` and `profile`: one answers a small JSON body, the other GETs the emulator's `/v1/userinfo` with the user's access token through an undici `Pool` (keep-alive) and answers its email and name. " +
+      'Emulator CPU is the standalone emulator\'s, for the rows that call it. "Error" is one clock tick as a share of the CPU measured (the most the reading can be off).',
+  );
   lines.push('');
-  return `${lines.join('\n')}\n`;
+  const rawJson = cpuCost.rows.find((row) => row.kind === 'raw' && !row.callsUpstream);
+  const rawProxy = cpuCost.rows.find((row) => row.kind === 'raw' && row.callsUpstream);
+  lines.push(
+    table(
+      [
+        'What',
+        'CPU µs per request',
+        '× raw',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'Requests',
+        'Failed',
+        'Error',
+        'Emulator CPU µs per request',
+      ],
+      cpuCost.rows.map((row) => {
+        const raw = row.kind === 'raw' ? null : row.callsUpstream ? rawProxy : rawJson;
+        return [
+          row.kind === 'raw' ? row.name : `\`${row.name}\``,
+          `**${num(row.cpuUsPerRequest)}**`,
+          raw && raw.cpuUsPerRequest > 0
+            ? `${(row.cpuUsPerRequest / raw.cpuUsPerRequest).toFixed(1)}× ${raw === rawProxy ? 'proxy' : 'JSON'}`
+            : '-',
+          num(row.reqPerSec),
+          ms(row.p50Ms),
+          ms(row.p99Ms),
+          num(row.requests),
+          num(row.failed),
+          `${row.cpuErrorPct} %`,
+          row.upstreamCpuUsPerRequest === null ? '-' : num(row.upstreamCpuUsPerRequest),
+        ];
+      }),
+    ),
+  );
 }

@@ -1,15 +1,28 @@
 // The app's own token encryption, from its compiled code (dist/), so rows written or read here
 // are exactly what the app writes and reads.
 import 'reflect-metadata';
-import { parseKeyring } from '../../dist/src/config/keyring.js';
-import { TokenCipher } from '../../dist/src/tokens/token-cipher.js';
-import { associatedData } from '../../dist/src/tokens/token-store.service.js';
+import { fromDist } from './dist.mjs';
 
+const { parseKeyring } = /** @type {typeof import('../../src/config/keyring.js')} */ (
+  await fromDist('src/config/keyring.js')
+);
+const { TokenCipher } = /** @type {typeof import('../../src/tokens/token-cipher.js')} */ (
+  await fromDist('src/tokens/token-cipher.js')
+);
+const { associatedData } = /** @type {typeof import('../../src/tokens/token-store.service.js')} */ (
+  await fromDist('src/tokens/token-store.service.js')
+);
+
+/** @typedef {'access_token' | 'refresh_token'} TokenColumn */
+
+/** @param {string} keyring TOKEN_ENCRYPTION_KEYS */
 export function tokenCodec(keyring) {
   const cipher = new TokenCipher(parseKeyring(keyring));
   return {
     keyId: cipher.currentKeyId,
+    /** @param {string} rowId @param {TokenColumn} column @param {string} plaintext */
     encrypt: (rowId, column, plaintext) => cipher.encrypt(plaintext, associatedData(rowId, column)),
+    /** @param {string} rowId @param {TokenColumn} column @param {string} envelope */
     decrypt: (rowId, column, envelope) => cipher.decrypt(envelope, associatedData(rowId, column)),
   };
 }

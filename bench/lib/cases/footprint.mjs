@@ -4,9 +4,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { metricSum, scrapeMetrics } from '../app-client.mjs';
 import { residentBytes, startApp } from '../processes.mjs';
 
-/** Starts one instance at a time on the already migrated database, nothing else running on it. */
+/**
+ * @typedef {{ readyMs: number, idleRssBytes: number | null, idleRssBytesFromMetrics?: number | null }} Start
+ */
+
+/**
+ * Starts one instance at a time on the already migrated database, nothing else running on it.
+ * @param {import('../context.mjs').BenchContext} ctx
+ */
 export async function soloStarts(ctx) {
   const s = ctx.settings.footprint;
+  /** @type {Start[]} */
   const starts = [];
   for (let i = 0; i < s.starts; i++) {
     const app = await startApp({ ...ctx.appOptions, env: { PROACTIVE_REFRESH: 'off' } });
@@ -23,24 +31,41 @@ export async function soloStarts(ctx) {
     } finally {
       await app.stop();
     }
-    ctx.log(
-      `  solo start ${i + 1}: ready in ${starts.at(-1).readyMs} ms, idle RSS ${mb(starts.at(-1).idleRssBytes)} MiB`,
-    );
+    const { readyMs, idleRssBytes } = starts[starts.length - 1];
+    ctx.log(`  solo start ${i + 1}: ready in ${readyMs} ms, idle RSS ${mb(idleRssBytes)} MiB`);
   }
   return starts;
 }
 
+/** @param {number[]} values */
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/**
+ * The median, or null when any value is unknown.
+ * @param {(number | null | undefined)[]} values
+ */
+function medianOfKnown(values) {
+  const known = values.filter((value) => typeof value === 'number');
+  return known.length === values.length ? median(known) : null;
+}
+
+/** @param {number | null | undefined} bytes */
 export function mb(bytes) {
   return bytes === null || bytes === undefined ? null : Math.round((bytes / 1048576) * 10) / 10;
 }
 
-/** Start-up and memory figures gathered over the whole run. */
+/**
+ * Start-up and memory figures gathered over the whole run.
+ * @param {{ firstStart: Start, solo: Start[],
+ *   overhead: Awaited<ReturnType<typeof import('./overhead.mjs').overhead>>,
+ *   many: Awaited<ReturnType<typeof import('./many-users.mjs').manyUsers>>,
+ *   storm: Awaited<ReturnType<typeof import('./refresh-storm.mjs').refreshStorm>>,
+ *   rssAfterLoadBytes: number | null }} gathered
+ */
 export function footprintSummary({ firstStart, solo, overhead, many, storm, rssAfterLoadBytes }) {
   const profileLoads = overhead.rssUnderLoad;
   return {
@@ -48,10 +73,8 @@ export function footprintSummary({ firstStart, solo, overhead, many, storm, rssA
     readyMsMigratedDatabase: median(solo.map((start) => start.readyMs)),
     readyMsMigratedDatabaseRuns: solo.map((start) => start.readyMs),
     readyMsWithManyUsers: median(many.runs.map((run) => run.appReadyMs)),
-    idleRssBytes: median(solo.map((start) => start.idleRssBytes)),
-    idleRssBytesFromMetrics: solo.every((start) => start.idleRssBytesFromMetrics !== null)
-      ? median(solo.map((start) => start.idleRssBytesFromMetrics))
-      : null,
+    idleRssBytes: medianOfKnown(solo.map((start) => start.idleRssBytes)),
+    idleRssBytesFromMetrics: medianOfKnown(solo.map((start) => start.idleRssBytesFromMetrics)),
     stormMaxRssBytes: storm.rss.maxBytes,
     underLoadMaxRssBytes: Math.max(...profileLoads.map((load) => load.maxBytes)),
     underLoadByOperation: profileLoads.map((load) => ({

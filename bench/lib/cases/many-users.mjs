@@ -3,17 +3,26 @@
 // 10,000 and 100,000 stored tokens.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import autocannon from 'autocannon';
 import { emulatorAdmin, grantDirectly, tokenCalls } from '../google.mjs';
-import { summarize } from '../load.mjs';
+import { round, runAutocannon, summarize } from '../load.mjs';
 import { counterDelta, readCounters } from '../metrics.mjs';
 import { sampleResident, startApp } from '../processes.mjs';
 
 const PROFILE = JSON.stringify({ query: '{ profile { sub } }' });
 
+/** @typedef {import('../context.mjs').BenchContext} BenchContext */
+/** @typedef {BenchContext['settings']['manyUsers']} ManyUsersSettings */
+/** @typedef {{ sub: string } & Awaited<ReturnType<typeof grantDirectly>>} Grant */
+/**
+ * @typedef {{ userId: string, tokenId: string, sub: string, emulatorSub: string, grant: Grant,
+ *   bearer: string }} SeededUser
+ */
+
 /**
  * Real grants at the emulator, none shared: `emulatorUsers` accounts, each consenting
  * `grantsPerUser` times (the emulator keeps 100 live refresh tokens per account and client).
+ * @param {BenchContext} ctx
+ * @param {ManyUsersSettings} settings
  */
 async function seedGrants(ctx, { emulatorUsers, grantsPerUser }) {
   const admin = emulatorAdmin(ctx.emulator.url);
@@ -27,6 +36,7 @@ async function seedGrants(ctx, { emulatorUsers, grantsPerUser }) {
     subs.push(user.sub);
   }
   const jobs = subs.flatMap((sub) => Array.from({ length: grantsPerUser }, () => sub));
+  /** @type {Grant[]} */
   const grants = [];
   let next = 0;
   await Promise.all(
@@ -43,7 +53,12 @@ async function seedGrants(ctx, { emulatorUsers, grantsPerUser }) {
   return grants;
 }
 
-/** One app user, token row and API session per grant, written as the app writes them. */
+/**
+ * One app user, token row and API session per grant, written as the app writes them.
+ * @param {BenchContext} ctx
+ * @param {Grant[]} grants
+ * @returns {Promise<SeededUser[]>}
+ */
 async function insertUsers(ctx, grants) {
   const users = grants.map((grant, index) => ({
     userId: randomUUID(),
@@ -113,6 +128,12 @@ async function insertUsers(ctx, grants) {
   return users;
 }
 
+/**
+ * @param {import('../database.mjs').BenchDatabase} db
+ * @param {string} table
+ * @param {string[]} columns
+ * @param {unknown[][]} rows
+ */
 async function insertRows(db, table, columns, rows) {
   const values = rows.map(
     (row, r) => `(${row.map((_, c) => `$${r * columns.length + c + 1}`).join(', ')})`,
@@ -123,13 +144,13 @@ async function insertRows(db, table, columns, rows) {
   );
 }
 
-function runLoad(options) {
-  return new Promise((resolve, reject) =>
-    autocannon(options, (error, result) => (error ? reject(error) : resolve(result))),
-  );
-}
-
-/** One run: fresh app with the proactive refresher on, expiries spread, steady load over every user. */
+/**
+ * One run: fresh app with the proactive refresher on, expiries spread, steady load over every user.
+ * @param {BenchContext} ctx
+ * @param {SeededUser[]} users
+ * @param {number} latencyMs
+ * @param {ManyUsersSettings} s
+ */
 async function loadRun(ctx, users, latencyMs, s) {
   const { db, log } = ctx;
   const admin = emulatorAdmin(ctx.emulator.url);
@@ -153,6 +174,7 @@ async function loadRun(ctx, users, latencyMs, s) {
     // Expiries uniformly over [now + start, now + start + spread], users in random order.
     const plannedAt = Date.now();
     const order = shuffled(users.map((_, i) => i));
+    /** @type {number[]} */
     const expiries = new Array(users.length);
     order.forEach((userIndex, rank) => {
       expiries[userIndex] =
@@ -165,10 +187,11 @@ async function loadRun(ctx, users, latencyMs, s) {
     );
     const countersBefore = await readCounters([app.url]);
     const statsBefore = await admin.stats();
+    /** @type {{ index: number, at: number }[]} */
     const sent = [];
     const stopSampling = sampleResident(app.pid);
     const result = summarize(
-      await runLoad({
+      await runAutocannon({
         url: app.url,
         connections: s.connections,
         overallRate: s.ratePerSec,
@@ -201,9 +224,11 @@ async function loadRun(ctx, users, latencyMs, s) {
     // waited for a refresh had nothing refreshed it before.
     const leewayMs = s.leewaySec * 1000;
     const wouldHaveWaited = sent.filter(({ index, at }) => at >= expiries[index] - leewayMs).length;
-    const [{ refreshed }] = await db.query(
-      `SELECT count(*)::int AS refreshed FROM oauth_tokens WHERE id = ANY($1) AND expires_at > now() + interval '30 minutes'`,
-      [users.map((u) => u.tokenId)],
+    const [{ refreshed }] = /** @type {[{ refreshed: number }]} */ (
+      await db.query(
+        `SELECT count(*)::int AS refreshed FROM oauth_tokens WHERE id = ANY($1) AND expires_at > now() + interval '30 minutes'`,
+        [users.map((u) => u.tokenId)],
+      )
     );
     const run = {
       latencyMs,
@@ -237,6 +262,7 @@ async function loadRun(ctx, users, latencyMs, s) {
   }
 }
 
+/** @param {BenchContext} ctx */
 export async function manyUsers(ctx) {
   const s = ctx.settings.manyUsers;
   const seedStarted = performance.now();
@@ -270,15 +296,14 @@ export async function manyUsers(ctx) {
   };
 }
 
+/**
+ * @template T
+ * @param {T[]} items
+ */
 function shuffled(items) {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
     [items[i], items[j]] = [items[j], items[i]];
   }
   return items;
-}
-
-function round(value, digits) {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }

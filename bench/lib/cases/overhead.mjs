@@ -1,21 +1,23 @@
 // Case 2, overhead: GraphQL operations through the app against the emulator with a valid token,
 // beside direct calls to the emulator's endpoints from the same load generator with the same
 // number of connections.
-import { sustained } from '../load.mjs';
+import { storedAccessToken } from '../context.mjs';
+import { round, sustained } from '../load.mjs';
 import { sampleResident } from '../processes.mjs';
 
+/** @param {string} query */
 const gql = (query) => JSON.stringify({ query });
 
+/**
+ * @param {import('../context.mjs').BenchContext} ctx
+ * @param {{ app: import('../../../scripts/app-process.mjs').AppProcess, bearer: string, sub: string }} subject
+ */
 export async function overhead(ctx, { app, bearer, sub }) {
   const { settings, admin, log } = ctx;
-  const [row] = await ctx.db.query(
-    `SELECT t.* FROM oauth_tokens t JOIN users u ON u.id = t.user_id WHERE u.google_sub = $1`,
-    [sub],
-  );
-  // The very token the app holds, so both sides ask the emulator about the same grant.
-  const accessToken = ctx.codec.decrypt(row.id, 'access_token', row.access_token_ciphertext);
+  const accessToken = await storedAccessToken(ctx, sub);
   const appHeaders = { 'content-type': 'application/json', authorization: `Bearer ${bearer}` };
-  const noErrors = (body) => !body.includes('"errors"');
+  const noErrors = (/** @type {string} */ body) => !body.includes('"errors"');
+  /** @type {(import('../load.mjs').Target & { name: string, via: 'app' | 'emulator', url: string })[]} */
   const targets = [
     {
       name: 'profile',
@@ -63,7 +65,9 @@ export async function overhead(ctx, { app, bearer, sub }) {
     },
   ];
 
+  /** @type {({ latencyMs: number, operation: string, via: string } & import('../load.mjs').LoadSummary)[]} */
   const rows = [];
+  /** @type {({ operation: string, latencyMs: number } & ReturnType<ReturnType<typeof sampleResident>>)[]} */
   const rssUnderLoad = [];
   for (const latencyMs of settings.latencies) {
     await admin.setLatency(latencyMs);
@@ -117,8 +121,11 @@ export async function overhead(ctx, { app, bearer, sub }) {
   }
   await admin.setLatency(0);
 
-  const find = (latencyMs, operation) =>
-    rows.find((row) => row.latencyMs === latencyMs && row.operation === operation);
+  const find = (/** @type {number} */ latencyMs, /** @type {string} */ operation) => {
+    const found = rows.find((row) => row.latencyMs === latencyMs && row.operation === operation);
+    if (!found) throw new Error(`no overhead row for ${operation} at ${latencyMs} ms`);
+    return found;
+  };
   const ratios = settings.latencies.flatMap((latencyMs) =>
     [
       ['profile', 'userinfo (direct)'],
@@ -144,9 +151,4 @@ export async function overhead(ctx, { app, bearer, sub }) {
     unloaded,
     rssUnderLoad,
   };
-}
-
-function round(value, digits) {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }

@@ -1,6 +1,7 @@
 // Case 1, refresh storm: N requests at once for one user whose token has just expired, over 1 and
 // over 3 instances on one PostgreSQL, beside a naive client that refreshes whenever it sees an
 // expired token. Upstream refresh calls are counted at the emulator.
+import { storedTokenRow } from '../context.mjs';
 import { tokenCalls, grantDirectly } from '../google.mjs';
 import { burst } from '../load.mjs';
 import { counterDelta, readCounters } from '../metrics.mjs';
@@ -8,18 +9,45 @@ import { runNaiveClient, sampleResident } from '../processes.mjs';
 
 const PROFILE = JSON.stringify({ query: '{ profile { sub } }' });
 
+/**
+ * One storm: N requests at once through Tokenkeep, or through the naive client.
+ * @typedef {object} StormRow
+ * @property {number} latencyMs
+ * @property {'tokenkeep' | 'naive'} client
+ * @property {number | null} instances null for the naive client
+ * @property {number} concurrency
+ * @property {boolean} rotation
+ * @property {number} upstreamRefreshCalls
+ * @property {number} failed
+ * @property {number} p50Ms
+ * @property {number} p99Ms
+ * @property {number} maxMs
+ * @property {number} [refreshesStored]
+ * @property {number} [durationSec]
+ * @property {number} [appRefreshes]
+ * @property {number} [requestsThatWaited]
+ * @property {number} [leaseWaits]
+ * @property {string} [firstFailure]
+ */
+
+/**
+ * @param {import('../context.mjs').BenchContext} ctx
+ * @param {{ apps: import('../../../scripts/app-process.mjs').AppProcess[], bearer: string, sub: string }} subject
+ */
 export async function refreshStorm(ctx, { apps, bearer, sub }) {
   const { settings, admin, log } = ctx;
+  /** @type {StormRow[]} */
   const rows = [];
-  const verifyBody = (body) => body.includes(`"sub":"${sub}"`) && !body.includes('"errors"');
-  const tokenRow = async () =>
-    (
-      await ctx.db.query(
-        `SELECT t.* FROM oauth_tokens t JOIN users u ON u.id = t.user_id WHERE u.google_sub = $1`,
-        [sub],
-      )
-    )[0];
+  const verifyBody = (/** @type {string} */ body) =>
+    body.includes(`"sub":"${sub}"`) && !body.includes('"errors"');
+  const tokenRow = () => storedTokenRow(ctx, sub);
 
+  /**
+   * @param {number} latencyMs
+   * @param {number} instances
+   * @param {number} count
+   * @param {boolean} rotation
+   */
   async function appStorm(latencyMs, instances, count, rotation) {
     const urls = apps.slice(0, instances).map((app) => app.url);
     const before = await tokenRow();
@@ -42,6 +70,7 @@ export async function refreshStorm(ctx, { apps, bearer, sub }) {
     const stats = await admin.stats();
     const counters = counterDelta(countersBefore, await readCounters(urls));
     const after = await tokenRow();
+    /** @type {StormRow} */
     const row = {
       latencyMs,
       client: 'tokenkeep',
@@ -70,6 +99,11 @@ export async function refreshStorm(ctx, { apps, bearer, sub }) {
     return row;
   }
 
+  /**
+   * @param {number} latencyMs
+   * @param {number} count
+   * @param {boolean} rotation
+   */
   async function naiveStorm(latencyMs, count, rotation) {
     let refreshToken;
     if (rotation) {
@@ -83,6 +117,7 @@ export async function refreshStorm(ctx, { apps, bearer, sub }) {
     await admin.resetStats();
     const result = await runNaiveClient({ emulatorUrl: ctx.emulator.url, refreshToken, count });
     const stats = await admin.stats();
+    /** @type {StormRow} */
     const row = {
       latencyMs,
       client: 'naive',

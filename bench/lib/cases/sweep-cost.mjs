@@ -3,21 +3,50 @@
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
-import { parseKeyring } from '../../../dist/src/config/keyring.js';
-import { dataSourceOptions } from '../../../dist/src/database/data-source-options.js';
-import { OAuthTokenEntity } from '../../../dist/src/tokens/oauth-token.entity.js';
-import { TokenCipher } from '../../../dist/src/tokens/token-cipher.js';
-import { TokenEventEntity } from '../../../dist/src/tokens/token-event.entity.js';
-import { TokenStore } from '../../../dist/src/tokens/token-store.service.js';
+import { fromDist } from '../dist.mjs';
 
+const { parseKeyring } = /** @type {typeof import('../../../src/config/keyring.js')} */ (
+  await fromDist('src/config/keyring.js')
+);
+const { dataSourceOptions } =
+  /** @type {typeof import('../../../src/database/data-source-options.js')} */ (
+    await fromDist('src/database/data-source-options.js')
+  );
+const { OAuthTokenEntity } =
+  /** @type {typeof import('../../../src/tokens/oauth-token.entity.js')} */ (
+    await fromDist('src/tokens/oauth-token.entity.js')
+  );
+const { TokenCipher } = /** @type {typeof import('../../../src/tokens/token-cipher.js')} */ (
+  await fromDist('src/tokens/token-cipher.js')
+);
+const { TokenEventEntity } =
+  /** @type {typeof import('../../../src/tokens/token-event.entity.js')} */ (
+    await fromDist('src/tokens/token-event.entity.js')
+  );
+const { TokenStore } = /** @type {typeof import('../../../src/tokens/token-store.service.js')} */ (
+  await fromDist('src/tokens/token-store.service.js')
+);
+
+/** @typedef {import('../database.mjs').BenchDatabase} BenchDatabase */
+/** @typedef {import('../context.mjs').BenchContext['settings']['sweep']} SweepSettings */
+/** @typedef {InstanceType<typeof TokenStore>} Store */
+/** @typedef {[sql: string, parameters: unknown[]]} Statement */
+/** @typedef {{ sink: Statement[] | null }} Capture */
+
+/**
+ * @param {import('../context.mjs').BenchContext} ctx
+ * @param {{ tokenIds: string[] }} seeded the token rows of case 3
+ */
 export async function sweepCost(ctx, { tokenIds }) {
   const s = ctx.settings.sweep;
   const { db, log } = ctx;
   // Every statement the store sends passes here, so the exact SQL of findExpiring and findIdle
   // can be explained.
+  /** @type {Capture} */
   const capture = { sink: null };
   const logger = {
-    logQuery: (query, parameters) => capture.sink?.push([query, parameters ?? []]),
+    logQuery: (/** @type {string} */ query, /** @type {unknown[] | undefined} */ parameters) =>
+      void capture.sink?.push([query, parameters ?? []]),
     logQueryError: () => {},
     logQuerySlow: () => {},
     logSchemaBuild: () => {},
@@ -45,10 +74,11 @@ export async function sweepCost(ctx, { tokenIds }) {
       [tokenIds.slice(0, s.due)],
     );
 
+    /** @type {({ label: string, stored: number, due: number } & Awaited<ReturnType<typeof timeSweep>>)[]} */
     const rows = [];
-    const measure = async (label) => {
+    const measure = async (/** @type {string} */ label) => {
       await db.query('ANALYZE oauth_tokens');
-      const [{ stored }] = await db.query('SELECT count(*)::int AS stored FROM oauth_tokens');
+      const stored = await storedTokens(db);
       const row = { label, stored, due: s.due, ...(await timeSweep(store, db, s, capture)) };
       rows.push(row);
       log(
@@ -60,7 +90,7 @@ export async function sweepCost(ctx, { tokenIds }) {
     await measure(
       `the ${tokenIds.length.toLocaleString('en')} users of case 3 (plus the storm user)`,
     );
-    const [{ stored }] = await db.query('SELECT count(*)::int AS stored FROM oauth_tokens');
+    const stored = await storedTokens(db);
     const filler = s.storedLarge - stored;
     if (filler > 0) {
       // Tokens not due (expiring in 1 to 25 hours), with dummy ciphertext: only their index
@@ -106,6 +136,12 @@ export async function sweepCost(ctx, { tokenIds }) {
   }
 }
 
+/**
+ * @param {Store} store
+ * @param {BenchDatabase} db
+ * @param {SweepSettings} s
+ * @param {Capture} capture
+ */
 async function timeSweep(store, db, s, capture) {
   const now = () => new Date();
   const until = () => new Date(Date.now() + s.windowSec * 1000);
@@ -129,8 +165,14 @@ async function timeSweep(store, db, s, capture) {
   };
 }
 
-/** EXPLAIN ANALYZE of the one statement `work` sends. */
+/**
+ * EXPLAIN ANALYZE of the one statement `work` sends.
+ * @param {BenchDatabase} db
+ * @param {Capture} capture
+ * @param {() => Promise<unknown>} work
+ */
 async function explain(db, capture, work) {
+  /** @type {Statement[]} */
   const sent = [];
   capture.sink = sent;
   try {
@@ -139,15 +181,26 @@ async function explain(db, capture, work) {
     capture.sink = null;
   }
   const [[sql, parameters]] = sent;
-  const [
-    {
-      'QUERY PLAN': [plan],
-    },
-  ] = await db.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`, parameters);
-  return summarizePlan(plan);
+  const [{ 'QUERY PLAN': plans }] = /** @type {[{ 'QUERY PLAN': ExplainedPlan[] }]} */ (
+    await db.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`, parameters)
+  );
+  return summarizePlan(plans[0]);
 }
 
+/** @param {BenchDatabase} db */
+async function storedTokens(db) {
+  const [{ stored }] = /** @type {[{ stored: number }]} */ (
+    await db.query('SELECT count(*)::int AS stored FROM oauth_tokens')
+  );
+  return stored;
+}
+
+/**
+ * @param {() => Promise<unknown>} work
+ * @param {number} runs
+ */
 async function timed(work, runs) {
+  /** @type {number[]} */
   const samples = [];
   for (let i = 0; i < runs; i++) {
     const startedAt = performance.now();
@@ -155,7 +208,8 @@ async function timed(work, runs) {
     samples.push(performance.now() - startedAt);
   }
   samples.sort((a, b) => a - b);
-  const at = (q) => round(samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]);
+  const at = (/** @type {number} */ q) =>
+    round(samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]);
   return {
     p50: at(0.5),
     p99: at(0.99),
@@ -163,10 +217,22 @@ async function timed(work, runs) {
   };
 }
 
-/** The scan that reads oauth_tokens: its type, index, rows read and rows thrown away by the filter. */
+/**
+ * A node of EXPLAIN's JSON plan (the fields read here).
+ * @typedef {{ Plans?: PlanNode[], 'Relation Name'?: string, 'Node Type': string,
+ *   'Index Name'?: string, 'Actual Rows': number, 'Rows Removed by Filter'?: number,
+ *   'Shared Hit Blocks'?: number, 'Shared Read Blocks'?: number }} PlanNode
+ */
+/** @typedef {{ Plan: PlanNode, 'Execution Time': number }} ExplainedPlan */
+
+/**
+ * The scan that reads oauth_tokens: its type, index, rows read and rows thrown away by the filter.
+ * @param {ExplainedPlan} plan
+ */
 function summarizePlan(plan) {
+  /** @type {PlanNode[]} */
   const nodes = [];
-  const walk = (node) => {
+  const walk = (/** @type {PlanNode} */ node) => {
     nodes.push(node);
     for (const child of node.Plans ?? []) walk(child);
   };
@@ -184,6 +250,7 @@ function summarizePlan(plan) {
   };
 }
 
+/** @param {number} value */
 function round(value) {
   return Math.round(value * 1000) / 1000;
 }

@@ -1,0 +1,66 @@
+// What each case runs, in the full benchmark (npm run bench) and in its smoke version (npm test).
+
+/** @typedef {typeof SETTINGS.full} Settings */
+
+export const SETTINGS = {
+  full: {
+    latencies: [0, 50],
+    storm: { counts: [100, 500, 1000], instances: [1, 3], rotationCount: 100, warmupCount: 100 },
+    overhead: { connections: 10, durationSec: 5, warmupSec: 1, unloadedSec: 3 },
+    cpuCost: { connections: 10, durationSec: 4, warmupSec: 1, rounds: 3 },
+    manyUsers: {
+      emulatorUsers: 100,
+      grantsPerUser: 100,
+      latencies: [0, 50],
+      leewaySec: 60,
+      windowSec: 120,
+      intervalSec: 5,
+      batchSize: 100,
+      expiryStartSec: 75,
+      expirySpreadSec: 300,
+      loadSec: 60,
+      ratePerSec: 200,
+      connections: 20,
+    },
+    sweep: {
+      storedLarge: 100_000,
+      due: 200,
+      runs: 200,
+      warmup: 20,
+      windowSec: 300,
+      batchSize: 100,
+      keepaliveDays: 30,
+    },
+    footprint: { starts: 3, settleMs: 2000 },
+  },
+  smoke: {
+    latencies: [0, 50],
+    storm: { counts: [20], instances: [1, 3], rotationCount: 20, warmupCount: 20 },
+    overhead: { connections: 4, durationSec: 1, warmupSec: 0, unloadedSec: 1 },
+    cpuCost: { connections: 10, durationSec: 1, warmupSec: 0, rounds: 1 },
+    manyUsers: {
+      emulatorUsers: 2,
+      grantsPerUser: 25,
+      latencies: [0],
+      leewaySec: 2,
+      windowSec: 5,
+      intervalSec: 1,
+      batchSize: 100,
+      expiryStartSec: 4,
+      expirySpreadSec: 6,
+      loadSec: 4,
+      ratePerSec: 50,
+      connections: 4,
+    },
+    sweep: {
+      storedLarge: 2000,
+      due: 10,
+      runs: 10,
+      warmup: 2,
+      windowSec: 300,
+      batchSize: 100,
+      keepaliveDays: 30,
+    },
+    footprint: { starts: 1, settleMs: 500 },
+  },
+};
