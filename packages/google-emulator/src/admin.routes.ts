@@ -14,6 +14,7 @@ import {
 import type { EmulatorContext } from './emulator-context.js';
 import { sendJson } from './http-util.js';
 import type { ReauthPolicy } from './reauth-policies.js';
+import { registerRiscAdminRoutes } from './risc-admin.routes.js';
 import type { EmulatorUser } from './types.js';
 
 export const ADMIN_PREFIX = '/__emulator';
@@ -25,6 +26,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: EmulatorContext):
   registerFaultRoutes(app, ctx);
   registerReauthPolicyRoutes(app, ctx);
   registerGrantRoutes(app, ctx);
+  registerRiscAdminRoutes(app, ctx);
   registerControlRoutes(app, ctx);
 }
 

@@ -6,6 +6,7 @@ import { DEFAULT_REFRESH_TOKEN_LIMIT, GrantStore } from './grant-store.js';
 import { KeyRing } from './keys.js';
 import { PendingRequests } from './pending-requests.js';
 import { ReauthPolicies } from './reauth-policies.js';
+import { RiscTransmitter } from './risc-transmitter.js';
 import { DEFAULT_USERS, Registry } from './registry.js';
 import { EmulatorStats } from './stats.js';
 
@@ -28,6 +29,7 @@ export interface EmulatorContext {
   stats: EmulatorStats;
   faults: FaultInjector;
   reauth: ReauthPolicies;
+  risc: RiscTransmitter;
 }
 
 const DEFAULT_CODE_TTL_SECONDS = 60;
@@ -40,10 +42,12 @@ export async function createEmulatorContext(options: EmulatorOptions): Promise<E
     options.codeTtlSeconds ?? DEFAULT_CODE_TTL_SECONDS,
     'codeTtlSeconds',
   );
+  const registry = new Registry(options.clients ?? [], options.users ?? DEFAULT_USERS);
+  const keys = await KeyRing.generate();
   return {
     settings,
     clock,
-    registry: new Registry(options.clients ?? [], options.users ?? DEFAULT_USERS),
+    registry,
     pending: new PendingRequests(clock),
     codes: new CodeStore(clock, codeTtlSeconds, settings.tokenMarker),
     grants: new GrantStore(
@@ -55,10 +59,17 @@ export async function createEmulatorContext(options: EmulatorOptions): Promise<E
         'refreshTokenLimit',
       ),
     ),
-    keys: await KeyRing.generate(),
+    keys,
     stats,
     faults: new FaultInjector(stats, settings.log),
     reauth: new ReauthPolicies(),
+    risc: new RiscTransmitter({
+      issuer: settings.issuer,
+      clock,
+      keys,
+      clientIds: () => registry.listClients().map((client) => client.clientId),
+      log: settings.log,
+    }),
   };
 }
 

@@ -5,6 +5,7 @@ import { registerAuthorizationRoutes } from './authorization.routes.js';
 import { registerDiscoveryRoutes } from './discovery.routes.js';
 import { createEmulatorContext } from './emulator-context.js';
 import { registerRevokeRoutes } from './revoke.routes.js';
+import { registerRiscRoutes } from './risc.routes.js';
 import { registerTokeninfoRoutes } from './tokeninfo.routes.js';
 import { registerTokenRoutes } from './token.routes.js';
 import { registerUserinfoRoutes } from './userinfo.routes.js';
@@ -35,5 +36,6 @@ export async function googleEmulatorPlugin(
   registerUserinfoRoutes(app, ctx);
   registerTokeninfoRoutes(app, ctx);
   registerRevokeRoutes(app, ctx);
+  registerRiscRoutes(app, ctx);
   if (options.adminApi !== false) registerAdminRoutes(app, ctx);
 }

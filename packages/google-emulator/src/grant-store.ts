@@ -213,6 +213,20 @@ export class GrantStore {
     return true;
   }
 
+  /** One user's grant to one client (RISC tokens-revoked); false when there was none. */
+  revokeClientGrant(clientId: string, sub: string): boolean {
+    const key = grantKey(clientId, sub);
+    if (!this.liveGrant(key)) return false;
+    this.revokeGrant(key);
+    return true;
+  }
+
+  /** The most recently minted live refresh token of a user at a client. */
+  newestRefreshToken(clientId: string, sub: string): string | undefined {
+    const grant = this.liveGrant(grantKey(clientId, sub));
+    return grant?.refreshTokens.filter((token) => this.findRefreshToken(token)).at(-1);
+  }
+
   /** Every grant of the user, all clients; returns how many there were. */
   revokeUser(sub: string): number {
     const userGrants = [...this.grants.values()].filter((g) => g.sub === sub);

@@ -86,6 +86,11 @@ export class Registry {
     return { user: stored, created };
   }
 
+  /** The account is gone (RISC account-purged). */
+  removeUser(sub: string): void {
+    this.users.delete(sub);
+  }
+
   listUsers(): EmulatorUser[] {
     return [...this.users.values()];
   }
