@@ -21,7 +21,11 @@ export async function provideTestServices() {
     if (redis.stop) stops.push(redis.stop);
     const chromiumPath = provideChromium();
     return {
-      env: { TEST_DATABASE_URL: postgres.url, TEST_REDIS_URL: redis.url, CHROMIUM_PATH: chromiumPath },
+      env: {
+        TEST_DATABASE_URL: postgres.url,
+        TEST_REDIS_URL: redis.url,
+        CHROMIUM_PATH: chromiumPath,
+      },
       stop: () => stopAll(stops),
     };
   } catch (error) {
@@ -63,11 +67,15 @@ async function postgresAnswers(url) {
 async function provideRedis() {
   if (process.env.TEST_REDIS_URL) return { url: process.env.TEST_REDIS_URL };
   if (await redisAnswers(6379)) {
-    say('Redis for tests: this machine\'s server on 127.0.0.1:6379');
+    say("Redis for tests: this machine's server on 127.0.0.1:6379");
     return { url: 'redis://127.0.0.1:6379' };
   }
   if (!commandExists('redis-server')) {
-    installDebianPackage('redis-server', 'redis-server', 'set TEST_REDIS_URL or install redis-server');
+    installDebianPackage(
+      'redis-server',
+      'redis-server',
+      'set TEST_REDIS_URL or install redis-server',
+    );
   }
   const port = await freePort();
   const server = spawn(
@@ -80,7 +88,9 @@ async function provideRedis() {
   }
   if (!(await redisAnswers(port))) {
     server.kill('SIGKILL');
-    throw new MissingTestServiceError(`redis-server did not answer on 127.0.0.1:${port} within 5 s`);
+    throw new MissingTestServiceError(
+      `redis-server did not answer on 127.0.0.1:${port} within 5 s`,
+    );
   }
   say(`Redis for tests: started redis-server on 127.0.0.1:${port}`);
   const exited = new Promise((resolve) => server.once('exit', resolve));
@@ -114,7 +124,8 @@ function provideChromium() {
     throw new MissingTestServiceError(`CHROMIUM_PATH=${path} is not an executable file`);
   }
   installDebianPackage('chromium', 'Chromium', 'apt-get install chromium, or set CHROMIUM_PATH');
-  if (!isExecutable(path)) throw new MissingTestServiceError(`installed chromium, but ${path} is missing`);
+  if (!isExecutable(path))
+    throw new MissingTestServiceError(`installed chromium, but ${path} is missing`);
   return path;
 }
 
@@ -128,10 +139,15 @@ function installDebianPackage(name, what, howToFix) {
   }
   say(`${what} is not installed: installing Debian's ${name} with apt-get (once, about a minute)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', name]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', name],
+  ]) {
     const result = spawnSync('apt-get', args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
     if (result.status !== 0) {
-      throw new MissingTestServiceError(`apt-get ${args.join(' ')} failed (exit ${result.status}): ${howToFix}`);
+      throw new MissingTestServiceError(
+        `apt-get ${args.join(' ')} failed (exit ${result.status}): ${howToFix}`,
+      );
     }
   }
 }

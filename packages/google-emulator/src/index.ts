@@ -9,9 +9,4 @@ export {
 } from './config.js';
 export type { StatsSnapshot as EmulatorStatsSnapshot } from './stats.js';
 export type { FaultSpec } from './faults.js';
-export type {
-  EmulatorClient,
-  EmulatorOptions,
-  EmulatorUser,
-  PublishingStatus,
-} from './types.js';
+export type { EmulatorClient, EmulatorOptions, EmulatorUser, PublishingStatus } from './types.js';
