@@ -271,9 +271,9 @@ function checkProductionSettings(
   if (vars.SESSION_SECRET === undefined) {
     problems.push('SESSION_SECRET must be set in production (at least 32 random characters)');
   }
-  if (vars.TRUST_PROXY === 'true') {
+  if (trustsEveryAddress(parseTrustProxy(vars.TRUST_PROXY))) {
     problems.push(
-      'TRUST_PROXY must not be true in production: it believes every X-Forwarded-For entry, so any client picks its own address past every rate limit; set the hop count of your proxies (such as 1) or their addresses/CIDRs',
+      'TRUST_PROXY must not be true (or a /0 range) in production: it believes every X-Forwarded-For entry, so any client picks its own address past every rate limit; set the hop count of your proxies (such as 1) or their addresses/CIDRs',
     );
   }
 }
@@ -281,6 +281,14 @@ function checkProductionSettings(
 export function parseDatabaseUrl(url: string): DatabaseConfig {
   if (url.startsWith('sqlite:')) return { type: 'sqlite', path: url.slice('sqlite:'.length) };
   return { type: 'postgres', url };
+}
+
+/** `true`, or a range such as 0.0.0.0/0 that holds every address: anyone is a trusted proxy. */
+export function trustsEveryAddress(trust: AppConfig['trustProxy']): boolean {
+  return (
+    trust === true ||
+    (typeof trust === 'string' && trust.split(',').some((entry) => /\/0$/.test(entry.trim())))
+  );
 }
 
 function parseTrustProxy(value: string): boolean | number | string {

@@ -12,16 +12,20 @@ const productionEnv = {
 };
 
 describe('TRUST_PROXY', () => {
-  it('refuses true in production with one line that says what to set instead', () => {
-    let problems: string[] = [];
-    try {
-      loadConfig({ ...productionEnv, TRUST_PROXY: 'true' });
-    } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      problems = (error as ConfigError).problems;
+  it('refuses true, or a range of every address, in production with one line that says what to set instead', () => {
+    for (const trustProxy of ['true', '0.0.0.0/0', '10.0.0.1, ::/0']) {
+      let problems: string[] = [];
+      try {
+        loadConfig({ ...productionEnv, TRUST_PROXY: trustProxy });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        problems = (error as ConfigError).problems;
+      }
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(
+        /^TRUST_PROXY must not be true .*in production: .*hop count.*CIDR/,
+      );
     }
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^TRUST_PROXY must not be true in production: .*hop count.*CIDR/);
   });
 
   it('takes a hop count or proxy addresses in production', () => {

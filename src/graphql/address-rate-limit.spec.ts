@@ -19,8 +19,9 @@ function startedWith(trustProxy: AppConfig['trustProxy']): string[] {
 }
 
 describe('GraphqlAddressLimit at start', () => {
-  it('warns that TRUST_PROXY=true lets any client pick its address', () => {
+  it('warns that TRUST_PROXY=true (or a /0 range) lets any client pick its address', () => {
     expect(startedWith(true)).toEqual([TRUST_EVERY_PROXY_WARNING]);
+    expect(startedWith('0.0.0.0/0')).toEqual([TRUST_EVERY_PROXY_WARNING]);
     expect(TRUST_EVERY_PROXY_WARNING).toMatch(/any client can name its own address/);
   });
 

@@ -4,7 +4,7 @@ import { InjectThrottlerStorage, normalizeIp, type ThrottlerStorage } from '@nes
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppErrorCode } from '../common/app-error.js';
 import { sha256 } from '../common/hash.js';
-import type { AppConfig } from '../config/app-config.js';
+import { trustsEveryAddress, type AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { GRAPHQL_PATH } from './graphql-api.module.js';
 
@@ -26,7 +26,7 @@ export class GraphqlAddressLimit implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    if (this.config.trustProxy === true) this.logger.warn(TRUST_EVERY_PROXY_WARNING);
+    if (trustsEveryAddress(this.config.trustProxy)) this.logger.warn(TRUST_EVERY_PROXY_WARNING);
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.addHook('onRequest', (request, reply) => this.count(request, reply));
   }
@@ -59,4 +59,4 @@ export class GraphqlAddressLimit implements OnModuleInit {
 }
 
 export const TRUST_EVERY_PROXY_WARNING =
-  'TRUST_PROXY=true: every X-Forwarded-For hop is trusted, so any client can name its own address and pass every per-address rate limit. Set the number of proxies in front of the app (such as 1) or their addresses/CIDRs instead; production refuses true.';
+  'TRUST_PROXY trusts every address: every X-Forwarded-For entry is believed, so any client can name its own address and pass every per-address rate limit. Set the number of proxies in front of the app (such as 1) or their addresses/CIDRs instead; production refuses it.';

@@ -14,6 +14,7 @@ import { documentGate } from './document-gate.js';
 import { maxTokensFor, type QueryLimits } from './query-limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
+const DOCUMENT_CACHE_SIZE = 128;
 
 /** Headers a browser cannot send cross-site without a CORS preflight. */
 export const PREFLIGHT_HEADERS = [
@@ -71,23 +72,29 @@ function errorFormatter(config: AppConfig): MercuriusDriverConfig['errorFormatte
     GraphQLModule.forRootAsync<MercuriusDriverConfig>({
       driver: MercuriusDriver,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        path: GRAPHQL_PATH,
-        autoSchemaFile: true,
-        sortSchema: true,
-        // Mercurius's GraphiQL loads from a CDN; the offline playground is PlaygroundController.
-        graphiql: false,
-        jit: 1,
-        allowBatchedQueries: false,
-        // Depth, aliases, fields and tokens are checked before Mercurius parses (document-gate.ts).
-        additionalRouteOptions: { preHandler: documentGate(queryLimits(config)) },
-        graphql: { parseOptions: { maxTokens: maxTokensFor(config.graphqlLimits.maxFields) } },
-        validationRules: validationRules(config),
-        // A simple request (form or text/plain POST, GET without a custom header) is refused.
-        csrfPrevention: { requiredHeaders: PREFLIGHT_HEADERS },
-        errorFormatter: errorFormatter(config),
-        context: (req: FastifyRequest, reply: FastifyReply) => ({ req, reply }),
-      }),
+      useFactory: (config: AppConfig) => {
+        const limits = queryLimits(config);
+        return {
+          path: GRAPHQL_PATH,
+          autoSchemaFile: true,
+          sortSchema: true,
+          // Mercurius's GraphiQL loads from a CDN; the offline playground is PlaygroundController.
+          graphiql: false,
+          jit: 1,
+          // Mercurius keeps up to twice this many parsed documents, and as many refused ones with
+          // their errors (up to 0.4 MB each), whoever sent them; our clients send a few dozen.
+          cache: DOCUMENT_CACHE_SIZE,
+          allowBatchedQueries: false,
+          // Depth, aliases, fields and tokens are checked before Mercurius parses (document-gate.ts).
+          additionalRouteOptions: { preHandler: documentGate(limits) },
+          graphql: { parseOptions: { maxTokens: limits.maxTokens } },
+          validationRules: validationRules(config),
+          // A simple request (form or text/plain POST, GET without a custom header) is refused.
+          csrfPrevention: { requiredHeaders: PREFLIGHT_HEADERS },
+          errorFormatter: errorFormatter(config),
+          context: (req: FastifyRequest, reply: FastifyReply) => ({ req, reply }),
+        };
+      },
     }),
   ],
   controllers: [PlaygroundController],
