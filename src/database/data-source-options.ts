@@ -12,6 +12,7 @@ import { RefreshCooldown1764489600000 } from '../../migrations/1764489600000-ref
 import { PendingRevocations1764576000000 } from '../../migrations/1764576000000-pending-revocations.js';
 import { DueTokenIndexes1764662400000 } from '../../migrations/1764662400000-due-token-indexes.js';
 import { TokenLifetime1764752400000 } from '../../migrations/1764752400000-token-lifetime.js';
+import { TokenEventsCreatedAt1764756000000 } from '../../migrations/1764756000000-token-events-created-at.js';
 import { PendingRevocationEntity } from '../tokens/pending-revocation.entity.js';
 
 export const ENTITIES = [
@@ -28,6 +29,7 @@ export const MIGRATIONS = [
   PendingRevocations1764576000000,
   DueTokenIndexes1764662400000,
   TokenLifetime1764752400000,
+  TokenEventsCreatedAt1764756000000,
 ];
 
 /** TypeORM options for either database; schema changes only ever come from MIGRATIONS. */

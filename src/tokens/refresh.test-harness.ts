@@ -220,7 +220,6 @@ export class FakeGoogle {
       ...outcome,
     };
   }
-
 }
 
 export function invalidGrant(): GoogleApiError {

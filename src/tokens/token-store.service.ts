@@ -321,6 +321,20 @@ export class TokenStore {
     return true;
   }
 
+  /** Deletes up to `limit` of the oldest events written before `cutoff`; returns how many went. */
+  async deleteEventsBefore(cutoff: Date, limit: number): Promise<number> {
+    const oldest = await this.events
+      .createQueryBuilder('event')
+      .select('event.id', 'id')
+      .where('event.createdAt < :cutoff', { cutoff })
+      .orderBy('event.createdAt', 'ASC')
+      .limit(limit)
+      .getRawMany<{ id: number }>();
+    if (oldest.length === 0) return 0;
+    await this.events.delete(oldest.map((event) => event.id));
+    return oldest.length;
+  }
+
   async recentEvents(userId: string, limit: number): Promise<TokenEventEntity[]> {
     return this.events.find({ where: { userId }, order: { id: 'DESC' }, take: limit });
   }
