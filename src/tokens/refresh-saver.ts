@@ -66,7 +66,16 @@ export class RefreshSaver implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Replays the spool into the database before the app serves. */
   async onApplicationBootstrap(): Promise<void> {
-    const { entries, unreadable } = await this.spool.readAll();
+    let adopted: Awaited<ReturnType<RefreshSpool['adoptOrphans']>>;
+    try {
+      adopted = await this.spool.adoptOrphans();
+    } catch (error) {
+      this.logger.error(
+        `The refresh spool under ${this.spool.root} cannot be used (${(error as Error).message}): a new refresh token Google sends cannot be kept safe from a crash before the database has it`,
+      );
+      return;
+    }
+    const { entries, unreadable } = adopted;
     for (const path of unreadable)
       this.logger.warn(
         `${path} holds a damaged record (a write cut short, so never durable); ignored`,

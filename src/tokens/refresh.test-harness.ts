@@ -239,6 +239,7 @@ export function googleDown(): GoogleApiError {
 export class FakeSpool {
   readonly held = new Map<string, SpooledRefresh>();
   private next = 0;
+  readonly root = '(memory)';
   readonly directory = '(memory)';
 
   write(entry: SpooledRefresh): Promise<string> {
@@ -252,7 +253,10 @@ export class FakeSpool {
     return Promise.resolve();
   }
 
-  readAll(): Promise<{ entries: (SpooledRefresh & { slot: string })[]; unreadable: string[] }> {
+  adoptOrphans(): Promise<{
+    entries: (SpooledRefresh & { slot: string })[];
+    unreadable: string[];
+  }> {
     return Promise.resolve({
       entries: [...this.held].map(([slot, entry]) => ({ ...entry, slot })),
       unreadable: [],
