@@ -38,7 +38,7 @@ const MAGIC = Buffer.from('TKSPOOL1');
 const HEADER_BYTES = MAGIC.length + 4 + 32;
 /** Two token envelopes (Google's tokens are at most 2 KiB) and a few fields fit many times over. */
 const SLOT_BYTES = 16 * 1024;
-const INITIAL_SLOTS = 16;
+const INITIAL_SLOTS = 4;
 const SLOT_NAME = /^slot-\d+\.spool$/;
 
 /**
