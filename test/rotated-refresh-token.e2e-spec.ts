@@ -86,14 +86,15 @@ function stored(database: TestDatabase, version: number): Promise<TokenRow> {
   });
 }
 
-/** The spool slots under DATA_DIR that hold a record (see RefreshSpool). */
+/** The spool slots under DATA_DIR that hold a record (see RefreshSpool: a folder per process). */
 async function spooled(dataDir: string): Promise<string[]> {
-  const folder = join(dataDir, 'refresh-spool');
-  const names = await readdir(folder).catch(() => []);
+  const root = join(dataDir, 'refresh-spool');
   const holding: string[] = [];
-  for (const name of names) {
-    const head = (await readFile(join(folder, name))).subarray(0, 8).toString('latin1');
-    if (head === 'TKSPOOL1') holding.push(name);
+  for (const folder of await readdir(root).catch(() => [])) {
+    for (const name of await readdir(join(root, folder)).catch(() => [])) {
+      const head = (await readFile(join(root, folder, name))).subarray(0, 8).toString('latin1');
+      if (head === 'TKSPOOL1') holding.push(join(folder, name));
+    }
   }
   return holding;
 }

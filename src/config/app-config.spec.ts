@@ -35,6 +35,7 @@ describe('loadConfig', () => {
     expect(config.google.scopes).toEqual(['openid', 'email', 'profile']);
     expect(config.refreshLeewaySeconds).toBe(60);
     expect(config.refresh.forcedMinIntervalMs).toBe(30_000);
+    expect(config.tokenEventsRetentionDays).toBe(90);
     expect(config.tokenKeyring).toBe(null);
     expect(config.session.cookieName).toBe('tokenkeep_session');
   });
@@ -68,6 +69,9 @@ describe('loadConfig', () => {
     );
     expect(problemsOf({ FORCED_REFRESH_MIN_INTERVAL_SECONDS: 'soon' })[0]).toMatch(
       /^FORCED_REFRESH_MIN_INTERVAL_SECONDS must be a whole number of seconds from 0 to 3600/,
+    );
+    expect(problemsOf({ TOKEN_EVENTS_RETENTION_DAYS: '0' })[0]).toMatch(
+      /^TOKEN_EVENTS_RETENTION_DAYS must be a whole number from 1 to 36500/,
     );
     expect(problemsOf({ GOOGLE_SCOPES: 'email profile' })[0]).toMatch(
       /^GOOGLE_SCOPES must .* start/,

@@ -52,6 +52,8 @@ export interface AppConfig {
     /** Grants not refreshed for this many days are refreshed anyway, so Google's six-month rule never kills them. */
     keepaliveDays: number;
   };
+  /** Token events older than this many days are deleted by a periodic job. */
+  tokenEventsRetentionDays: number;
   session: {
     idleTimeoutSeconds: number;
     absoluteTimeoutSeconds: number;
@@ -146,6 +148,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
       batchSize: vars.PROACTIVE_REFRESH_BATCH_SIZE,
       keepaliveDays: vars.GRANT_KEEPALIVE_DAYS,
     },
+    tokenEventsRetentionDays: vars.TOKEN_EVENTS_RETENTION_DAYS,
     session: {
       idleTimeoutSeconds: vars.SESSION_IDLE_TIMEOUT_SECONDS,
       absoluteTimeoutSeconds: vars.SESSION_ABSOLUTE_TIMEOUT_SECONDS,

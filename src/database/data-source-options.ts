@@ -13,6 +13,7 @@ import { PendingRevocations1764576000000 } from '../../migrations/1764576000000-
 import { DueTokenIndexes1764662400000 } from '../../migrations/1764662400000-due-token-indexes.js';
 import { SessionParents1764748800000 } from '../../migrations/1764748800000-session-parents.js';
 import { TokenLifetime1764752400000 } from '../../migrations/1764752400000-token-lifetime.js';
+import { TokenEventsCreatedAt1764756000000 } from '../../migrations/1764756000000-token-events-created-at.js';
 import { SqlLogger } from './sql-logger.js';
 import { PendingRevocationEntity } from '../tokens/pending-revocation.entity.js';
 
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   DueTokenIndexes1764662400000,
   SessionParents1764748800000,
   TokenLifetime1764752400000,
+  TokenEventsCreatedAt1764756000000,
 ];
 
 /** TypeORM options for either database; schema changes only ever come from MIGRATIONS. */

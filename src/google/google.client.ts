@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { readTokenResponse, type TokenResponse } from './token-response.js';
@@ -10,6 +11,12 @@ import {
   GoogleErrorKind,
   parseJsonObject,
 } from './google-api.error.js';
+import {
+  describeSchemaError,
+  tokeninfoAnswer,
+  userinfoAnswer,
+  type GoogleUserinfo,
+} from './google-answers.js';
 import { googleEndpoints, type GoogleEndpoints } from './google-endpoints.js';
 import { withRetries } from './retry.js';
 
@@ -22,6 +29,8 @@ interface RawAnswer {
 }
 
 const FORM = 'application/x-www-form-urlencoded';
+/** No answer of Google's we use comes near this; a bigger one is refused unread. */
+export const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The only code that calls Google over HTTP (besides passport's code exchange at sign-in):
@@ -68,26 +77,18 @@ export class GoogleClient implements OnApplicationShutdown {
       );
       if (answer.status !== 200) throw classifyTokenEndpointError(answer.status, answer.body);
       const json = parseJsonObject(answer.body);
-      if (typeof json?.access_token !== 'string' || json.access_token === '') {
-        throw new GoogleApiError(
-          GoogleErrorKind.BadResponse,
-          'token response without access_token',
-          200,
-        );
-      }
+      if (!json) throw badAnswer('token response is not a JSON object');
       return readTokenResponse(json);
     });
   }
 
   /** The OpenID Connect userinfo of the token's user. */
-  async userinfo(accessToken: string): Promise<Record<string, unknown>> {
+  async userinfo(accessToken: string): Promise<GoogleUserinfo> {
     const answer = await this.send(this.endpoints.userinfo, 'GET', {
       authorization: `Bearer ${accessToken}`,
     });
     if (answer.status !== 200) throw classifyApiError(answer.status, answer.body);
-    const json = parseJsonObject(answer.body);
-    if (!json) throw new GoogleApiError(GoogleErrorKind.BadResponse, 'userinfo is not JSON', 200);
-    return json;
+    return checked(userinfoAnswer, parseJsonObject(answer.body), 'userinfo');
   }
 
   /** What Google's tokeninfo says of an access token: its fields, or why it is not valid. */
@@ -107,10 +108,7 @@ export class GoogleClient implements OnApplicationShutdown {
       };
     }
     if (answer.status !== 200 || !json) throw classifyApiError(answer.status, answer.body);
-    return {
-      valid: true,
-      fields: Object.fromEntries(Object.entries(json).map(([k, v]) => [k, String(v)])),
-    };
+    return { valid: true, fields: checked(tokeninfoAnswer, json, 'tokeninfo') };
   }
 
   /** Revokes the whole grant behind a token; an already invalid token counts as revoked. */
@@ -133,8 +131,9 @@ export class GoogleClient implements OnApplicationShutdown {
     body?: string,
     timeoutMs = this.timeoutMs,
   ): Promise<RawAnswer> {
+    let response: Dispatcher.ResponseData;
     try {
-      const response = await request(url, {
+      response = await request(url, {
         dispatcher: this.agent,
         method,
         headers: { accept: 'application/json', ...headers },
@@ -143,15 +142,69 @@ export class GoogleClient implements OnApplicationShutdown {
         bodyTimeout: timeoutMs,
         signal: AbortSignal.timeout(timeoutMs),
       });
-      return { status: response.statusCode, body: await response.body.text() };
     } catch (error) {
-      const reason = (error as { code?: string; name?: string }).code ?? (error as Error).name;
-      throw new GoogleApiError(
-        GoogleErrorKind.Unavailable,
-        `${method} ${new URL(url).pathname} failed: ${reason}`,
-      );
+      throw unreachable(method, url, error);
     }
+    return { status: response.statusCode, body: await readCapped(response, method, url) };
   }
+}
+
+/**
+ * The body as text, refused past MAX_BODY_BYTES (declared or streamed): a huge answer costs
+ * neither the memory nor the time to read it whole.
+ */
+async function readCapped(
+  response: Dispatcher.ResponseData,
+  method: string,
+  url: string,
+): Promise<string> {
+  const declared = Number(response.headers['content-length']);
+  if (declared > MAX_BODY_BYTES) {
+    response.body.destroy();
+    throw badAnswer(`${method} ${new URL(url).pathname} answered ${declared} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) break;
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    throw unreachable(method, url, error);
+  }
+  if (size > MAX_BODY_BYTES) {
+    response.body.destroy();
+    throw badAnswer(
+      `${method} ${new URL(url).pathname} answered more than ${MAX_BODY_BYTES} bytes`,
+    );
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function unreachable(method: string, url: string, error: unknown): GoogleApiError {
+  const reason = (error as { code?: string; name?: string }).code ?? (error as Error).name;
+  return new GoogleApiError(
+    GoogleErrorKind.Unavailable,
+    `${method} ${new URL(url).pathname} failed: ${reason}`,
+  );
+}
+
+function badAnswer(detail: string): GoogleApiError {
+  return new GoogleApiError(GoogleErrorKind.BadResponse, detail, 200);
+}
+
+/** The answer as its schema reads it, or a BAD_RESPONSE naming the field (never its value). */
+function checked<Schema extends z.ZodType>(
+  schema: Schema,
+  json: Record<string, unknown> | undefined,
+  what: string,
+): z.output<Schema> {
+  if (!json) throw badAnswer(`${what} is not a JSON object`);
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw badAnswer(`${what} refused (${describeSchemaError(parsed.error)})`);
+  return parsed.data;
 }
 
 function form(fields: Record<string, string>): string {

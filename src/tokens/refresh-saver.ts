@@ -9,14 +9,15 @@ import { Gauge, Histogram } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { OAuthTokenEntity } from './oauth-token.entity.js';
 import { RefreshSpool } from './refresh-spool.js';
+import type { RefreshNote } from './token-merge.js';
 import { TokenStore } from './token-store.service.js';
 
 /** A refreshed row on its way to the database. */
 interface PendingSave {
   baseVersion: number;
   refreshed: OAuthTokenEntity;
-  /** The detail of the REFRESHED event. */
-  detail: string | null;
+  /** What the REFRESHED event says. */
+  note: Pick<RefreshNote, 'code' | 'detail'>;
   /** The spool slot holding a copy (only when Google replaced the refresh token). */
   slot: string | null;
   failures: number;
@@ -65,7 +66,16 @@ export class RefreshSaver implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Replays the spool into the database before the app serves. */
   async onApplicationBootstrap(): Promise<void> {
-    const { entries, unreadable } = await this.spool.readAll();
+    let adopted: Awaited<ReturnType<RefreshSpool['adoptOrphans']>>;
+    try {
+      adopted = await this.spool.adoptOrphans();
+    } catch (error) {
+      this.logger.error(
+        `The refresh spool under ${this.spool.root} cannot be used (${(error as Error).message}): a new refresh token Google sends cannot be kept safe from a crash before the database has it`,
+      );
+      return;
+    }
+    const { entries, unreadable } = adopted;
     for (const path of unreadable)
       this.logger.warn(
         `${path} holds a damaged record (a write cut short, so never durable); ignored`,
@@ -75,7 +85,7 @@ export class RefreshSaver implements OnApplicationBootstrap, BeforeApplicationSh
       const pending: PendingSave = {
         baseVersion,
         refreshed,
-        detail: 'refresh token rotated; replayed from the spool at start-up',
+        note: { code: null, detail: 'refresh token rotated; replayed from the spool at start-up' },
         slot,
         failures: 0,
       };
@@ -111,18 +121,18 @@ export class RefreshSaver implements OnApplicationBootstrap, BeforeApplicationSh
   async save(
     base: OAuthTokenEntity,
     refreshed: OAuthTokenEntity,
-    refreshTokenRotated: boolean,
+    note: RefreshNote,
     googleAnsweredAt: bigint,
     leaseEndsAt: number,
   ): Promise<OAuthTokenEntity | null> {
     const pending: PendingSave = {
       baseVersion: base.version,
       refreshed,
-      detail: refreshTokenRotated ? 'refresh token rotated' : null,
+      note,
       slot: null,
       failures: 0,
     };
-    if (refreshTokenRotated) await this.spoolDurably(pending, googleAnsweredAt);
+    if (note.refreshTokenRotated) await this.spoolDurably(pending, googleAnsweredAt);
     for (;;) {
       try {
         return await this.write(pending);
@@ -158,7 +168,7 @@ export class RefreshSaver implements OnApplicationBootstrap, BeforeApplicationSh
     const saved = await this.store.saveRefresh(
       pending.baseVersion,
       pending.refreshed,
-      pending.detail,
+      pending.note,
     );
     if (pending.slot !== null) {
       await this.spool.release(pending.slot).catch((error: unknown) => {

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoredTokenState, type OAuthTokenEntity } from './oauth-token.entity.js';
 
@@ -38,7 +38,7 @@ const MAGIC = Buffer.from('TKSPOOL1');
 const HEADER_BYTES = MAGIC.length + 4 + 32;
 /** Two token envelopes (Google's tokens are at most 2 KiB) and a few fields fit many times over. */
 const SLOT_BYTES = 16 * 1024;
-const INITIAL_SLOTS = 16;
+const INITIAL_SLOTS = 4;
 const SLOT_NAME = /^slot-\d+\.spool$/;
 
 /**
@@ -51,45 +51,63 @@ const SLOT_NAME = /^slot-\d+\.spool$/;
  * write and one fdatasync, with no file created, resized or renamed. A record carries a checksum,
  * so one torn by a crash is recognised (and was never durable). The tokens are stored as in the
  * row: AES-256-GCM envelopes of the current key, bound to the token row as associated data.
+ *
+ * Several processes may share a DATA_DIR: each writes only in a folder of its own
+ * (`<pid>-<random>`), and at start-up adopts the folders of processes that are gone.
  */
 export class RefreshSpool {
+  /** This process's own folder. */
+  readonly directory: string;
   private slots: Slot[] = [];
   private nextIndex = 0;
   private opened: Promise<void> | undefined;
 
-  constructor(readonly directory: string) {}
+  constructor(readonly root: string) {
+    this.directory = join(root, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  }
 
-  /** Makes the slots (once); later calls wait for the first. */
+  /** Makes this process's folder and slots (once); later calls wait for the first. */
   open(): Promise<void> {
     this.opened ??= this.openSlots();
     return this.opened;
   }
 
+  /** Closes the slots; the folder goes too unless it still holds a record for the next start. */
   async close(): Promise<void> {
+    const holding = this.slots.some((slot) => slot.busy);
     await Promise.allSettled(this.slots.map((slot) => slot.file.close()));
+    if (this.opened !== undefined && !holding)
+      await rm(this.directory, { recursive: true, force: true });
     this.slots = [];
     this.opened = undefined;
   }
 
-  /** Every record the slots hold, each keeping its slot until `release`; damaged ones are named. */
-  async readAll(): Promise<{
+  /**
+   * Takes over what processes that are gone left in their folders: each record is copied, durably,
+   * into a slot of this process (released once the database has it), then their folder is removed.
+   * Records torn by a crash (never durable) are named in `unreadable` and dropped.
+   */
+  async adoptOrphans(): Promise<{
     entries: (SpooledRefresh & { slot: string })[];
     unreadable: string[];
   }> {
     await this.open();
     const entries: (SpooledRefresh & { slot: string })[] = [];
     const unreadable: string[] = [];
-    for (const slot of this.slots) {
-      const bytes = Buffer.alloc(SLOT_BYTES);
-      await slot.file.read(bytes, 0, SLOT_BYTES, 0);
-      if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) continue;
-      const record = decode(bytes);
-      if (record === undefined) {
-        unreadable.push(join(this.directory, slot.name));
-        continue;
+    for (const name of await readdir(this.root)) {
+      const folder = join(this.root, name);
+      if (folder === this.directory || !ORPHAN_CANDIDATE.test(name) || ownerAlive(name)) continue;
+      for (const slotName of (await readdir(folder)).filter((file) => SLOT_NAME.test(file))) {
+        const record = await readRecord(join(folder, slotName));
+        if (record === 'empty') continue;
+        if (record === 'damaged') {
+          unreadable.push(join(folder, slotName));
+          continue;
+        }
+        const entry = fromRecord(record);
+        entries.push({ ...entry, slot: await this.write(entry) });
       }
-      slot.busy = true;
-      entries.push({ ...fromRecord(record), slot: slot.name });
+      await rm(folder, { recursive: true, force: true });
     }
     return { entries, unreadable };
   }
@@ -122,20 +140,17 @@ export class RefreshSpool {
   }
 
   private async openSlots(): Promise<void> {
-    await mkdir(this.directory, { recursive: true, mode: 0o700 });
-    const existing = (await readdir(this.directory)).filter((name) => SLOT_NAME.test(name));
-    for (const name of existing) {
-      this.slots.push({ name, file: await open(join(this.directory, name), 'r+'), busy: false });
-      this.nextIndex = Math.max(this.nextIndex, Number(/\d+/.exec(name)?.[0]) + 1);
-    }
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await mkdir(this.directory, { mode: 0o700 });
     while (this.slots.length < INITIAL_SLOTS) await this.createSlot(false);
-    await this.syncFolder();
+    await syncFolder(this.directory);
+    await syncFolder(this.root);
   }
 
   /** More refreshes are unsaved than there are slots: this one pays for a new file. */
   private async addSlot(): Promise<Slot> {
     const slot = await this.createSlot(true);
-    await this.syncFolder();
+    await syncFolder(this.directory);
     return slot;
   }
 
@@ -148,14 +163,43 @@ export class RefreshSpool {
     this.slots.push(slot);
     return slot;
   }
+}
 
-  private async syncFolder(): Promise<void> {
-    const folder = await open(this.directory, 'r');
-    try {
-      await folder.sync();
-    } finally {
-      await folder.close();
-    }
+const ORPHAN_CANDIDATE = /^\d+-[0-9a-f]+$/;
+
+/**
+ * Whether the process that named a folder `<pid>-<random>` still runs. A folder with our own pid
+ * is from an earlier life of this pid (a restarted container often gets the same one).
+ */
+function ownerAlive(folderName: string): boolean {
+  const pid = Number(folderName.split('-')[0]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readRecord(path: string): Promise<SpoolRecord | 'empty' | 'damaged'> {
+  const bytes = Buffer.alloc(SLOT_BYTES);
+  const file = await open(path, 'r');
+  try {
+    await file.read(bytes, 0, SLOT_BYTES, 0);
+  } finally {
+    await file.close();
+  }
+  if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) return 'empty';
+  return decode(bytes) ?? 'damaged';
+}
+
+async function syncFolder(path: string): Promise<void> {
+  const folder = await open(path, 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
   }
 }
 

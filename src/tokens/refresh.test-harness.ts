@@ -135,7 +135,7 @@ export class FakeTokenStore {
   saveRefresh(
     baseVersion: number,
     refreshed: OAuthTokenEntity,
-    detail: string | null,
+    note: { code: string | null; detail: string | null },
   ): Promise<OAuthTokenEntity | null> {
     this.saveAttempts += 1;
     const failure = this.saveFailures.shift();
@@ -152,7 +152,7 @@ export class FakeTokenStore {
       version = baseVersion + 2;
     }
     this.row = { ...refreshed, state: StoredTokenState.Active, version };
-    this.events.push({ type: TokenEventType.Refreshed, code: null, detail });
+    this.events.push({ type: TokenEventType.Refreshed, ...note });
     return Promise.resolve({ ...this.row });
   }
 
@@ -216,12 +216,10 @@ export class FakeGoogle {
     return {
       accessToken: `ya29.call-${this.calls}`,
       expiresInSeconds: this.lifetimeSeconds,
+      expiresInAssumed: false,
       ...outcome,
     };
   }
-
-  userinfo = (accessToken: string): Promise<Record<string, unknown>> =>
-    Promise.resolve({ sub: 'sub-1', token: accessToken });
 }
 
 export function invalidGrant(): GoogleApiError {
@@ -241,6 +239,7 @@ export function googleDown(): GoogleApiError {
 export class FakeSpool {
   readonly held = new Map<string, SpooledRefresh>();
   private next = 0;
+  readonly root = '(memory)';
   readonly directory = '(memory)';
 
   write(entry: SpooledRefresh): Promise<string> {
@@ -254,7 +253,10 @@ export class FakeSpool {
     return Promise.resolve();
   }
 
-  readAll(): Promise<{ entries: (SpooledRefresh & { slot: string })[]; unreadable: string[] }> {
+  adoptOrphans(): Promise<{
+    entries: (SpooledRefresh & { slot: string })[];
+    unreadable: string[];
+  }> {
     return Promise.resolve({
       entries: [...this.held].map(([slot, entry]) => ({ ...entry, slot })),
       unreadable: [],

@@ -11,6 +11,7 @@ export enum TokenEventType {
 /** Audit trail of what happened to a user's grant. Never holds a secret. */
 @Entity('token_events')
 @Index('ix_token_events_user_created', ['userId', 'createdAt'])
+@Index('ix_token_events_created_at', ['createdAt'])
 export class TokenEventEntity {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;

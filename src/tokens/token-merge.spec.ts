@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { mergeRefreshResponse } from './token-merge.js';
+import { mergeRefreshResponse, refreshNote } from './token-merge.js';
 import { readTokenResponse } from '../google/token-response.js';
 
 const stored = { refreshToken: '1//stored', scopes: 'openid email', tokenType: 'Bearer' };
@@ -45,17 +45,24 @@ describe('mergeRefreshResponse', () => {
       readTokenResponse({ access_token: 'a', expires_in: 3599 }),
       receivedAt,
     );
-    expect(merged.expiresAt?.toISOString()).toBe('2026-11-29T10:59:59.000Z');
+    expect(merged.expiresAt.toISOString()).toBe('2026-11-29T10:59:59.000Z');
     const asText = readTokenResponse({ access_token: 'a', expires_in: '120' });
-    expect(mergeRefreshResponse(stored, asText, receivedAt).expiresAt?.toISOString()).toBe(
+    expect(mergeRefreshResponse(stored, asText, receivedAt).expiresAt.toISOString()).toBe(
       '2026-11-29T10:02:00.000Z',
     );
   });
 
-  it('has no expiry when the answer gives no usable lifetime', () => {
-    for (const expiresIn of [undefined, 0, -5, 'soon']) {
+  it('assumes a 60 s lifetime, and says so, when the answer gives no usable one', () => {
+    for (const expiresIn of [undefined, 0, -5, 'soon', 10 ** 9]) {
       const response = readTokenResponse({ access_token: 'a', expires_in: expiresIn });
-      expect(mergeRefreshResponse(stored, response, receivedAt).expiresAt).toBe(null);
+      const merged = mergeRefreshResponse(stored, response, receivedAt);
+      expect(merged.expiresAt.toISOString()).toBe('2026-11-29T10:01:00.000Z');
+      expect([merged.lifetimeSeconds, merged.expiresInAssumed]).toEqual([60, true]);
+      expect(refreshNote(merged)).toEqual({
+        refreshTokenRotated: false,
+        code: 'expires_in_unusable',
+        detail: "Google's expires_in was missing or unusable; assumed 60 s",
+      });
     }
   });
 

@@ -1,4 +1,8 @@
-import { expiryFrom, type TokenResponse } from '../google/token-response.js';
+import {
+  ASSUMED_LIFETIME_SECONDS,
+  expiryFrom,
+  type TokenResponse,
+} from '../google/token-response.js';
 
 /** The plaintext a token row holds, as far as a refresh is concerned. */
 export interface StoredSecrets {
@@ -12,9 +16,11 @@ export interface MergedTokens {
   refreshToken: string;
   /** True when the provider sent a new refresh token that replaces the stored one. */
   refreshTokenRotated: boolean;
-  expiresAt: Date | null;
+  expiresAt: Date;
   /** The lifetime Google gave the new access token, in seconds. */
-  lifetimeSeconds: number | null;
+  lifetimeSeconds: number;
+  /** Google's expires_in was unusable: a short lifetime was assumed. */
+  expiresInAssumed: boolean;
   scopes: string;
   tokenType: string;
 }
@@ -36,8 +42,35 @@ export function mergeRefreshResponse(
     refreshToken: rotated ? response.refreshToken! : stored.refreshToken,
     refreshTokenRotated: rotated,
     expiresAt: expiryFrom(response, receivedAt),
-    lifetimeSeconds: response.expiresInSeconds ?? null,
+    lifetimeSeconds: response.expiresInSeconds,
+    expiresInAssumed: response.expiresInAssumed,
     scopes: response.scope ?? stored.scopes,
     tokenType: response.tokenType ?? stored.tokenType,
   };
+}
+
+/** What the audit trail says about a refresh (never a secret). */
+export interface RefreshNote {
+  refreshTokenRotated: boolean;
+  code: string | null;
+  detail: string | null;
+}
+
+export function refreshNote(merged: MergedTokens): RefreshNote {
+  const details = [
+    merged.refreshTokenRotated ? 'refresh token rotated' : '',
+    merged.expiresInAssumed ? expiresInAssumedDetail() : '',
+  ].filter(Boolean);
+  return {
+    refreshTokenRotated: merged.refreshTokenRotated,
+    code: merged.expiresInAssumed ? EXPIRES_IN_UNUSABLE : null,
+    detail: details.length > 0 ? details.join('; ') : null,
+  };
+}
+
+/** The event code of a token whose lifetime Google did not give in a usable form. */
+export const EXPIRES_IN_UNUSABLE = 'expires_in_unusable';
+
+export function expiresInAssumedDetail(): string {
+  return `Google's expires_in was missing or unusable; assumed ${ASSUMED_LIFETIME_SECONDS} s`;
 }

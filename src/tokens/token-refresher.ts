@@ -13,7 +13,7 @@ import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { acceptsFlightResult, meets, type RefreshNeed } from './refresh-need.js';
 import { RefreshSaver } from './refresh-saver.js';
 import { reauthRequired, stillValidOrUnavailable } from './token-errors.js';
-import { mergeRefreshResponse } from './token-merge.js';
+import { mergeRefreshResponse, refreshNote } from './token-merge.js';
 import { TokenStore } from './token-store.service.js';
 
 const FIRST_POLL_MS = 20;
@@ -200,7 +200,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     const kept = await this.saver.save(
       row,
       refreshed,
-      merged.refreshTokenRotated,
+      refreshNote(merged),
       answeredAt,
       lease.endsAt,
     );

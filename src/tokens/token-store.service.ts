@@ -5,7 +5,12 @@ import type { EntityManager, Repository } from 'typeorm';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { TokenCipher } from './token-cipher.js';
 import { TokenEventEntity, TokenEventType } from './token-event.entity.js';
-import type { MergedTokens } from './token-merge.js';
+import {
+  EXPIRES_IN_UNUSABLE,
+  expiresInAssumedDetail,
+  type MergedTokens,
+  type RefreshNote,
+} from './token-merge.js';
 import { expiryFrom, type TokenResponse } from '../google/token-response.js';
 
 const PROVIDER = 'google';
@@ -126,7 +131,7 @@ export class TokenStore {
       scopes: response.scope ?? '',
       tokenType: response.tokenType ?? 'Bearer',
       expiresAt: expiryFrom(response, receivedAt),
-      lifetimeSeconds: response.expiresInSeconds ?? null,
+      lifetimeSeconds: response.expiresInSeconds,
       state: StoredTokenState.Active,
       refreshLeaseOwner: null,
       refreshLeaseExpiresAt: null,
@@ -142,14 +147,22 @@ export class TokenStore {
     } else {
       await rows.insert({ id, userId, provider: PROVIDER, ...values, version: 1 });
     }
-    const detail = response.refreshToken
-      ? 'new refresh token'
-      : refreshToken
-        ? 'kept stored refresh token'
-        : 'no refresh token';
-    await manager
-      .getRepository(TokenEventEntity)
-      .insert({ userId, type: TokenEventType.Issued, detail });
+    const detail = [
+      response.refreshToken
+        ? 'new refresh token'
+        : refreshToken
+          ? 'kept stored refresh token'
+          : 'no refresh token',
+      response.expiresInAssumed ? expiresInAssumedDetail() : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    await manager.getRepository(TokenEventEntity).insert({
+      userId,
+      type: TokenEventType.Issued,
+      code: response.expiresInAssumed ? EXPIRES_IN_UNUSABLE : null,
+      detail,
+    });
     return true;
   }
 
@@ -232,8 +245,9 @@ export class TokenStore {
   async saveRefresh(
     baseVersion: number,
     refreshed: OAuthTokenEntity,
-    detail: string | null,
+    note: Pick<RefreshNote, 'code' | 'detail'>,
   ): Promise<OAuthTokenEntity | null> {
+    let detail = note.detail;
     const values = refreshColumns(refreshed);
     const saved = await this.tokens.update(
       { id: refreshed.id, version: baseVersion },
@@ -254,7 +268,7 @@ export class TokenStore {
       version = baseVersion + 2;
       detail = `${detail ?? 'refreshed'}; written over the REAUTH_REQUIRED mark a stale refresh token caused`;
     }
-    await this.recordEvent(refreshed.userId, TokenEventType.Refreshed, null, detail);
+    await this.recordEvent(refreshed.userId, TokenEventType.Refreshed, note.code, detail);
     return { ...refreshed, version };
   }
 
@@ -305,6 +319,20 @@ export class TokenStore {
       .getRepository(TokenEventEntity)
       .insert({ userId: row.userId, type: TokenEventType.Revoked, detail });
     return true;
+  }
+
+  /** Deletes up to `limit` of the oldest events written before `cutoff`; returns how many went. */
+  async deleteEventsBefore(cutoff: Date, limit: number): Promise<number> {
+    const oldest = await this.events
+      .createQueryBuilder('event')
+      .select('event.id', 'id')
+      .where('event.createdAt < :cutoff', { cutoff })
+      .orderBy('event.createdAt', 'ASC')
+      .limit(limit)
+      .getRawMany<{ id: number }>();
+    if (oldest.length === 0) return 0;
+    await this.events.delete(oldest.map((event) => event.id));
+    return oldest.length;
   }
 
   async recentEvents(userId: string, limit: number): Promise<TokenEventEntity[]> {

@@ -13,6 +13,7 @@ import { RefreshSpool } from './refresh-spool.js';
 import { TokenRefresher } from './token-refresher.js';
 import { TokenService } from './token.service.js';
 import { TokenRevoker } from './token-revoker.js';
+import { TokenEventsPruner } from './token-events-pruner.js';
 import { PendingRevocationEntity } from './pending-revocation.entity.js';
 import { TokensResolver } from './tokens.resolver.js';
 import { GoogleModule } from '../google/google.module.js';
@@ -39,6 +40,7 @@ import { GoogleModule } from '../google/google.module.js';
     ProactiveRefresher,
     TokenService,
     TokenRevoker,
+    TokenEventsPruner,
     TokensResolver,
   ],
   exports: [TokenCipher, TokenStore, TokenService, TokenRevoker, ProactiveRefresher],

@@ -1,4 +1,5 @@
 import { Field, ObjectType } from '@nestjs/graphql';
+import type { GoogleUserinfo } from '../../google/google-answers.js';
 
 @ObjectType('GoogleProfile', {
   description: "Google's userinfo for the signed-in user, fetched with a valid token.",
@@ -35,15 +36,15 @@ export class GoogleProfileModel {
   hostedDomain: string | null;
 }
 
-export function toGoogleProfile(userinfo: Record<string, unknown>): GoogleProfileModel {
-  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);
+export function toGoogleProfile(userinfo: GoogleUserinfo): GoogleProfileModel {
+  const text = (value: string | undefined) => (value === undefined || value === '' ? null : value);
   return {
-    sub: text(userinfo.sub) ?? '',
+    sub: userinfo.sub,
     name: text(userinfo.name),
     givenName: text(userinfo.given_name),
     familyName: text(userinfo.family_name),
     email: text(userinfo.email),
-    emailVerified: typeof userinfo.email_verified === 'boolean' ? userinfo.email_verified : null,
+    emailVerified: userinfo.email_verified ?? null,
     picture: text(userinfo.picture),
     locale: text(userinfo.locale),
     hostedDomain: text(userinfo.hd),
