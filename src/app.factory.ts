@@ -54,11 +54,19 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   );
   const config = withDevelopmentSecrets(draft, (line) => logger.warn(line));
   // One connection before serving: migrate (under the advisory lock), then check the keyring fits the data.
-  const applied = await withDataSource(config.database, 1, async (dataSource) => {
-    const names = await runMigrations(dataSource);
-    await verifyKeyringAgainstDatabase(dataSource, config.tokenKeyring);
-    return names;
-  });
+  const applied = await withDataSource(
+    config.database,
+    1,
+    async (dataSource) => {
+      const names = await runMigrations(dataSource);
+      await verifyKeyringAgainstDatabase(dataSource, config.tokenKeyring);
+      return names;
+    },
+    {
+      warn: (line) => logger.warn({ context: 'Database' }, line),
+      debug: (line) => logger.debug({ context: 'Database' }, line),
+    },
+  );
   if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);
   // Registered before listening, so the instance is never ready with a client the emulator does not know.
   if (config.google.mode === 'external-emulator') {
