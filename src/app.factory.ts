@@ -15,6 +15,8 @@ import { registerWithEmulator } from './google/emulator-registration.js';
 import { refuseForeignOrigins } from './graphql/origin-check.js';
 import { addSecurityHeaders } from './common/security-headers.js';
 import { ConnectionDrainer } from './common/connection-drainer.js';
+import { refuseWhile } from './common/refuse-while.js';
+import { DatabaseFileWatch } from './database/database-file.watch.js';
 import { googleEmulatorPlugin } from './google-emulator/google-emulator.plugin.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -93,6 +95,11 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   addSecurityHeaders(app.getHttpAdapter().getInstance());
   app.get(ConnectionDrainer).attach(app.getHttpAdapter().getInstance());
   refuseForeignOrigins(app.getHttpAdapter().getInstance(), config.publicUrl);
+  const databaseFile = app.get(DatabaseFileWatch);
+  refuseWhile(app.getHttpAdapter().getInstance(), () => databaseFile.refusal, {
+    title: 'Unavailable',
+    message: 'The database file was deleted or replaced; an operator must restore it',
+  });
   if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);
   app.enableShutdownHooks([...STOP_SIGNALS]);
   await app.listen({ port: config.port, host: config.host });
