@@ -15,6 +15,8 @@ import { registerWithEmulator } from './google/emulator-registration.js';
 import { refuseForeignOrigins } from './graphql/origin-check.js';
 import { addSecurityHeaders } from './common/security-headers.js';
 import { ConnectionDrainer } from './common/connection-drainer.js';
+import { refuseWhile } from './common/refuse-while.js';
+import { DatabaseFileWatch } from './database/database-file.watch.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -53,11 +55,19 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   );
   const config = withDevelopmentSecrets(draft, (line) => logger.warn(line));
   // One connection before serving: migrate (under the advisory lock), then check the keyring fits the data.
-  const applied = await withDataSource(config.database, 1, async (dataSource) => {
-    const names = await runMigrations(dataSource);
-    await verifyKeyringAgainstDatabase(dataSource, config.tokenKeyring);
-    return names;
-  });
+  const applied = await withDataSource(
+    config.database,
+    1,
+    async (dataSource) => {
+      const names = await runMigrations(dataSource);
+      await verifyKeyringAgainstDatabase(dataSource, config.tokenKeyring);
+      return names;
+    },
+    {
+      warn: (line) => logger.warn({ context: 'Database' }, line),
+      debug: (line) => logger.debug({ context: 'Database' }, line),
+    },
+  );
   if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);
   // Registered before listening, so the instance is never ready with a client the emulator does not know.
   if (config.google.mode === 'external-emulator') {
@@ -84,6 +94,11 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   addSecurityHeaders(app.getHttpAdapter().getInstance());
   app.get(ConnectionDrainer).attach(app.getHttpAdapter().getInstance());
   refuseForeignOrigins(app.getHttpAdapter().getInstance(), config.publicUrl);
+  const databaseFile = app.get(DatabaseFileWatch);
+  refuseWhile(app.getHttpAdapter().getInstance(), () => databaseFile.refusal, {
+    title: 'Unavailable',
+    message: 'The database file was deleted or replaced; an operator must restore it',
+  });
   if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);
   app.enableShutdownHooks([...STOP_SIGNALS]);
   await app.listen({ port: config.port, host: config.host });

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import {
   startStandaloneEmulator,
   type StandaloneEmulator,
-} from '../src/google-emulator/standalone.js';
+} from '@tokenkeep/google-emulator';
 import { TestBrowser } from './support/browser.js';
 import { graphql, graphqlData, PROFILE, TOKEN_STATUS, VALIDATE_TOKEN } from './support/graphql.js';
 import { RewritingProvider } from './support/rewriting-provider.js';

@@ -45,7 +45,7 @@ function readOrCreate(file: string): DevelopmentSecrets {
     tokenEncryptionKeys: `dev-${randomBytes(3).toString('hex')}:${randomBytes(32).toString('base64')}`,
     sessionSecret: randomBytes(32).toString('base64url'),
   };
-  mkdirSync(join(file, '..'), { recursive: true });
+  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
   try {
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600, flag: 'wx' });
     return secrets;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config.js';
@@ -14,7 +14,7 @@ import { DueTokenIndexes1764662400000 } from '../../migrations/1764662400000-due
 import { SessionParents1764748800000 } from '../../migrations/1764748800000-session-parents.js';
 import { TokenLifetime1764752400000 } from '../../migrations/1764752400000-token-lifetime.js';
 import { TokenEventsCreatedAt1764756000000 } from '../../migrations/1764756000000-token-events-created-at.js';
-import { SqlLogger } from './sql-logger.js';
+import { SqlLogger, type SqlLogSink } from './sql-logger.js';
 import { PendingRevocationEntity } from '../tokens/pending-revocation.entity.js';
 
 export const ENTITIES = [
@@ -36,14 +36,18 @@ export const MIGRATIONS = [
 ];
 
 /** TypeORM options for either database; schema changes only ever come from MIGRATIONS. */
-export function dataSourceOptions(database: DatabaseConfig, poolSize = 10): DataSourceOptions {
+export function dataSourceOptions(
+  database: DatabaseConfig,
+  poolSize = 10,
+  log?: SqlLogSink,
+): DataSourceOptions {
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    logger: new SqlLogger(),
+    logger: new SqlLogger(log),
   } as const;
   if (database.type === 'postgres') {
     return {
@@ -53,7 +57,7 @@ export function dataSourceOptions(database: DatabaseConfig, poolSize = 10): Data
       extra: { max: poolSize, connectionTimeoutMillis: 5000 },
     };
   }
-  if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true });
+  if (database.path !== ':memory:') createPrivately(database.path);
   return {
     ...common,
     type: 'better-sqlite3',
@@ -65,6 +69,20 @@ export function dataSourceOptions(database: DatabaseConfig, poolSize = 10): Data
       beginTransactionsImmediately(db);
     },
   };
+}
+
+/**
+ * Makes the database's folder (0700) and an empty database file (0600) when they are missing:
+ * SQLite would create the file 0644, readable by every local user, and gives its -wal and -shm
+ * files the mode of the database file. Existing files keep their mode.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 /** How long a writer waits for another process's transaction before failing with SQLITE_BUSY. */

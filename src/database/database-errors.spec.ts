@@ -11,6 +11,24 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(new Error('SqliteError: database is locked'))).toBe(true);
   });
 
+  it('knows a SQLite file that is locked, read-only, failing or full, by its (extended) code', () => {
+    for (const code of [
+      'SQLITE_BUSY',
+      'SQLITE_BUSY_SNAPSHOT',
+      'SQLITE_READONLY',
+      'SQLITE_READONLY_DBMOVED',
+      'SQLITE_IOERR_WRITE',
+      'SQLITE_CANTOPEN',
+      'SQLITE_FULL',
+    ]) {
+      expect([code, isDatabaseUnavailable({ driverError: { code } })]).toEqual([code, true]);
+    }
+    expect(isDatabaseUnavailable({ driverError: { code: 'SQLITE_CONSTRAINT_UNIQUE' } })).toBe(
+      false,
+    );
+    expect(isDatabaseUnavailable({ driverError: { code: 'SQLITE_ERROR' } })).toBe(false);
+  });
+
   it('finds the cause behind a wrapping error', () => {
     const cause = Object.assign(new Error('connect'), { code: 'ECONNRESET' });
     expect(isDatabaseUnavailable(new Error('query failed', { cause }))).toBe(true);

@@ -13,8 +13,10 @@ const UNAVAILABLE_CODES = new Set([
   '08003',
   '08004',
   '08006',
-  'SQLITE_BUSY',
 ]);
+
+/** SQLite's codes (extended ones included) for a file it cannot use right now: locked, read-only, I/O, full. */
+const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|IOERR|CANTOPEN|FULL)(_|$)/;
 
 const UNAVAILABLE_MESSAGES =
   /connection terminated|timeout exceeded when trying to connect|connection error|database is locked|not connected/i;
@@ -29,7 +31,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       driverError?: unknown;
       cause?: unknown;
     };
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (
+      typeof code === 'string' &&
+      (UNAVAILABLE_CODES.has(code) || SQLITE_UNAVAILABLE.test(code))
+    ) {
+      return true;
+    }
     if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
     current = driverError ?? cause;
   }

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions } from './data-source-options.js';
+import { DatabaseFileWatch } from './database-file.watch.js';
 
 @Module({
   imports: [
@@ -14,5 +15,7 @@ import { dataSourceOptions } from './data-source-options.js';
       }),
     }),
   ],
+  providers: [DatabaseFileWatch],
+  exports: [DatabaseFileWatch],
 })
 export class DatabaseModule {}

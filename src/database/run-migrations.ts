@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { dataSourceOptions } from './data-source-options.js';
+import type { SqlLogSink } from './sql-logger.js';
 
 /** Any fixed number: the PostgreSQL advisory lock that lets one instance migrate at a time. */
 const MIGRATION_LOCK_KEY = 727_101_001;
@@ -10,8 +11,9 @@ export async function withDataSource<T>(
   database: DatabaseConfig,
   poolSize: number,
   work: (dataSource: DataSource) => Promise<T>,
+  log?: SqlLogSink,
 ): Promise<T> {
-  const dataSource = new DataSource(dataSourceOptions(database, poolSize));
+  const dataSource = new DataSource(dataSourceOptions(database, poolSize, log));
   await dataSource.initialize();
   try {
     return await work(dataSource);

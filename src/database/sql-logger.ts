@@ -4,12 +4,18 @@ import type { Logger as TypeOrmLogger } from 'typeorm';
 /** Long enough for any statement of ours; a cap so a generated IN (...) list cannot flood the log. */
 const SQL_LOG_LIMIT = 2000;
 
+/** Where the lines go: Nest's logger in the app, the start-up logger before the app exists. */
+export interface SqlLogSink {
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
 /**
  * TypeORM's log through the app's logger. Statements are logged without their parameters: those
  * hold session hashes, token ciphertexts and emails.
  */
 export class SqlLogger implements TypeOrmLogger {
-  private readonly logger = new Logger('Database');
+  constructor(private readonly logger: SqlLogSink = new Logger('Database')) {}
 
   logQuery(): void {
     // Every statement would be noise, and its parameters secrets.
@@ -29,7 +35,7 @@ export class SqlLogger implements TypeOrmLogger {
   }
 
   logMigration(message: string): void {
-    this.logger.log(message);
+    this.logger.debug(message);
   }
 
   log(level: 'log' | 'info' | 'warn', message: unknown): void {

@@ -1,9 +1,13 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
-/** A loopback TCP proxy a test can cut and restore, to take a database away from the app and give it back. */
+/**
+ * A loopback TCP proxy a test can cut and restore, to take a database away from the app and give
+ * it back, or turn into a black hole, as a network partition does.
+ */
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private swallowing = false;
   port = 0;
 
   constructor(
@@ -13,12 +17,13 @@ export class TcpProxy {
 
   async start(port = 0): Promise<void> {
     this.server = createServer((client) => {
-      const upstream = connect(this.targetPort, this.targetHost);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => socket.destroy());
+      this.track(client);
+      if (this.swallowing) {
+        client.resume();
+        return;
       }
+      const upstream = connect(this.targetPort, this.targetHost);
+      this.track(upstream);
       client.pipe(upstream).pipe(client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
@@ -30,11 +35,25 @@ export class TcpProxy {
 
   /** Drops every open connection and refuses new ones. */
   async cut(): Promise<void> {
+    this.swallowing = false;
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) =>
       this.server ? this.server.close(() => resolve()) : resolve(),
     );
     this.server = undefined;
+  }
+
+  /**
+   * A partition: open connections stay open but nothing more crosses in either direction, and new
+   * connections are accepted and never answered. Only `cut` (or `stop`) ends it.
+   */
+  blackHole(): void {
+    this.swallowing = true;
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.removeAllListeners('data');
+      socket.resume();
+    }
   }
 
   /** Accepts connections again on the same port. */
@@ -44,5 +63,11 @@ export class TcpProxy {
 
   stop(): Promise<void> {
     return this.cut();
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
   }
 }
