@@ -7,7 +7,7 @@
 // the way to take a CPU profile of the app under that load (bench/README.md).
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -112,6 +112,8 @@ async function cleanup() {
 }
 
 const startedAt = performance.now();
+// Other work on the machine: what the 1-minute load average was when the run started.
+const loadAverageAtStart = Math.round(loadavg()[0] * 10) / 10;
 /** @type {Record<string, number>} */
 const timings = {};
 /**
@@ -242,6 +244,7 @@ try {
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
       postgres: `${version} (${db.source})`,
+      loadAverage: { atStart: loadAverageAtStart, atEnd: 0 },
     },
     settings,
     goals: evaluateGoals(cases),
@@ -257,6 +260,7 @@ try {
 }
 await cleanup();
 results.durationSec = Math.round((performance.now() - startedAt) / 100) / 10;
+results.machine.loadAverage.atEnd = Math.round(loadavg()[0] * 10) / 10;
 const markdown = await formatted(renderMarkdown(results), 'markdown');
 await mkdir(dirname(outJson), { recursive: true });
 await writeFile(outJson, await formatted(`${JSON.stringify(results, null, 2)}\n`, 'json'));

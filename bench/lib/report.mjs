@@ -9,7 +9,7 @@ import { mb } from './cases/footprint.mjs';
  * @property {string} mode
  * @property {{ commit: string, uncommittedAppChanges: boolean } | null} revision
  * @property {{ cpus: number, cpuModel: string | null, memoryGb: number, node: string,
- *   platform: string, postgres: string }} machine
+ *   platform: string, postgres: string, loadAverage: { atStart: number, atEnd: number } }} machine
  * @property {import('./settings.mjs').Settings} settings
  * @property {import('./goals.mjs').Goal[]} goals
  * @property {Cases} cases
@@ -76,7 +76,7 @@ function intro(lines, results) {
   lines.push(
     `${results.generatedAt}: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, PostgreSQL ${m.postgres}. ` +
       `Everything on loopback on one machine: load generator (autocannon), app instance(s), standalone Google emulator, PostgreSQL. ` +
-      `Run time ${results.durationSec ?? 'n/a'} s. "Provider latency" is the emulator's latency fault on its token, userinfo and tokeninfo endpoints.` +
+      `Run time ${results.durationSec ?? 'n/a'} s; 1-minute load average ${m.loadAverage.atStart} at the start and ${m.loadAverage.atEnd} at the end (above ${m.cpus}, other work was competing for the CPUs: absolute numbers suffer, the ratios of one run less). "Provider latency" is the emulator's latency fault on its token, userinfo and tokeninfo endpoints.` +
       (results.revision
         ? ` Commit ${results.revision.commit.slice(0, 7)}${results.revision.uncommittedAppChanges ? ' with uncommitted changes in src/ or migrations/' : ''}.`
         : ''),

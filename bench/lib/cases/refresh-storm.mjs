@@ -19,6 +19,8 @@ const PROFILE = JSON.stringify({ query: '{ profile { sub } }' });
  * @property {boolean} rotation
  * @property {number} upstreamRefreshCalls
  * @property {number} failed
+ * @property {{ errors: number, timeouts: number, non2xx: number, mismatches: number }} [failures]
+ *   what the failed requests got: connection errors, timeouts, non-2xx answers, wrong bodies
  * @property {number} p50Ms
  * @property {number} p99Ms
  * @property {number} maxMs
@@ -80,6 +82,12 @@ export async function refreshStorm(ctx, { apps, bearer, sub }) {
       upstreamRefreshCalls: tokenCalls(stats),
       refreshesStored: after.refresh_count - before.refresh_count,
       failed: result.failed,
+      failures: {
+        errors: result.errors,
+        timeouts: result.timeouts,
+        non2xx: result.non2xx,
+        mismatches: result.mismatches,
+      },
       p50Ms: result.p50Ms,
       p99Ms: result.p99Ms,
       maxMs: result.maxMs,
