@@ -60,8 +60,10 @@ async function untilReady() {
   throw new Error('the app did not become ready within 60 s');
 }
 
+/** @type {(times: number[], q: number) => number} */
 const percentile = (times, q) =>
   [...times].sort((a, b) => a - b)[Math.min(times.length - 1, Math.floor(q * times.length))];
+/** @param {number[]} times */
 const summary = (times) => ({
   n: times.length,
   p50: Number(percentile(times, 0.5).toFixed(1)),
@@ -74,7 +76,8 @@ const user = new Agent({ connections: 1 });
 const ME = JSON.stringify({ query: '{ me { id } }' });
 
 /** Sequential `{ me { id } }` as the signed-in user; milliseconds each. */
-async function meTimes(count, deadlineMs = Infinity) {
+async function meTimes(/** @type {number} */ count, deadlineMs = Infinity) {
+  /** @type {number[]} */
   const times = [];
   const until = performance.now() + deadlineMs;
   for (let i = 0; i < count && performance.now() < until; i++) {
@@ -97,11 +100,15 @@ async function meTimes(count, deadlineMs = Infinity) {
 const senders = new Worker(new URL('./flood-senders.mjs', import.meta.url), {
   workerData: { url, kind: floodKind },
 });
+/** @type {() => Promise<unknown>} */
 const nextMessage = () => new Promise((done) => senders.once('message', done));
 await nextMessage(); // ready
 
+/** @type {Record<string, number>} */
 const floodAnswers = {};
+/** @type {number[]} */
 const quiet = [];
+/** @type {number[]} */
 const flooded = [];
 await meTimes(50); // warm-up
 for (let round = 0; round < rounds; round++) {
@@ -110,10 +117,12 @@ for (let round = 0; round < rounds; round++) {
   await sleep(300);
   flooded.push(...(await meTimes(perPhase, phaseDeadlineMs)));
   senders.postMessage('pause');
-  for (const [status, count] of Object.entries(await nextMessage()))
+  for (const [status, count] of Object.entries(
+    /** @type {Record<string, number>} */ (await nextMessage()),
+  ))
     floodAnswers[status] = (floodAnswers[status] ?? 0) + count;
 }
-const rssKb = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${app.pid}/status`, 'utf8'))[1]);
+const rssKb = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${app.pid}/status`, 'utf8'))?.[1]);
 console.log(
   JSON.stringify({
     dist: distDir,

@@ -1,8 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  startStandaloneEmulator,
-  type StandaloneEmulator,
-} from '@tokenkeep/google-emulator';
+import { startStandaloneEmulator, type StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { TestBrowser } from './support/browser.js';
 import { graphql, graphqlData, PROFILE, TOKEN_STATUS, VALIDATE_TOKEN } from './support/graphql.js';
 import { RewritingProvider } from './support/rewriting-provider.js';
