@@ -68,6 +68,10 @@ describe('rate limits with REDIS_URL: two instances enforce one limit', () => {
       statuses.push(answer.status);
       if (answer.status === 429) expect(answer.headers.get('retry-after')).toMatch(/^\d+$/);
     }
-    expect(statuses).toEqual([302, 302, 302, 302, 429, 429]);
+    // The sign-in in beforeAll spent at least one: what is left, then 429 on both instances.
+    const allowed = statuses.indexOf(429);
+    expect(allowed).toBeGreaterThan(0);
+    expect(allowed).toBeLessThan(SIGN_IN_PER_MINUTE);
+    expect(statuses.slice(allowed)).toEqual(Array<number>(statuses.length - allowed).fill(429));
   });
 });
