@@ -47,6 +47,8 @@ describe('signals: a fatal fault ends the process, a stop request shuts it down 
       databaseUrl: database.url,
       emulatorUrl: emulator.url,
       publicUrl: PUBLIC_URL,
+      // Each test forces a refresh right after signing in; the budget would answer it unrefreshed.
+      env: { FORCED_REFRESH_MIN_INTERVAL_SECONDS: '0' },
     });
 
   it('a real bus error (SQLite shared memory truncated under the app) kills the process by SIGBUS instead of spinning', async () => {
