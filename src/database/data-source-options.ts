@@ -14,6 +14,7 @@ import { DueTokenIndexes1764662400000 } from '../../migrations/1764662400000-due
 import { SessionParents1764748800000 } from '../../migrations/1764748800000-session-parents.js';
 import { TokenLifetime1764752400000 } from '../../migrations/1764752400000-token-lifetime.js';
 import { TokenEventsCreatedAt1764756000000 } from '../../migrations/1764756000000-token-events-created-at.js';
+import { GrantFailureReason1764842400000 } from '../../migrations/1764842400000-grant-failure-reason.js';
 import { SqlLogger, type SqlLogSink } from './sql-logger.js';
 import { PendingRevocationEntity } from '../tokens/pending-revocation.entity.js';
 
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   SessionParents1764748800000,
   TokenLifetime1764752400000,
   TokenEventsCreatedAt1764756000000,
+  GrantFailureReason1764842400000,
 ];
 
 /** TypeORM options for either database; schema changes only ever come from MIGRATIONS. */

@@ -10,6 +10,7 @@ import {
   type Relation,
 } from 'typeorm';
 import { UserEntity } from '../users/user.entity.js';
+import type { GrantFailureReason } from './grant-failure-reason.js';
 
 export enum StoredTokenState {
   Active = 'ACTIVE',
@@ -88,6 +89,10 @@ export class OAuthTokenEntity {
 
   @Column({ name: 'last_error_code', type: 'varchar', length: 64, nullable: true })
   lastErrorCode: string | null;
+
+  /** Why the grant died; null while it lives. */
+  @Column({ name: 'failure_reason', type: 'varchar', length: 32, nullable: true })
+  failureReason: GrantFailureReason | null;
 
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;

@@ -274,6 +274,7 @@ function fromRecord(record: SpoolRecord): SpooledRefresh {
       refreshLeaseExpiresAt: null,
       refreshCooldownUntil: null,
       lastErrorCode: null,
+      failureReason: null,
       createdAt: refreshedAt,
       updatedAt: refreshedAt,
     },

@@ -9,6 +9,7 @@ import { GoogleClient } from '../google/google.client.js';
 import type { TokenResponse } from '../google/token-response.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
+import { GrantFailureReason } from './grant-failure-reason.js';
 import { RefreshSaver } from './refresh-saver.js';
 import { RefreshSpool, type SpooledRefresh } from './refresh-spool.js';
 import { TokenEventType } from './token-event.entity.js';
@@ -41,6 +42,7 @@ export function tokenRow(overrides: Partial<OAuthTokenEntity> = {}): OAuthTokenE
     lastRefreshedAt: null,
     refreshCount: 0,
     lastErrorCode: null,
+    failureReason: null,
     createdAt: now,
     updatedAt: now,
     ...overrides,
@@ -128,6 +130,7 @@ export class FakeTokenStore {
       refreshLeaseExpiresAt: null,
       refreshCooldownUntil: null,
       lastErrorCode: null,
+      failureReason: null,
       updatedAt: refreshedAt,
     };
   }
@@ -156,13 +159,18 @@ export class FakeTokenStore {
     return Promise.resolve({ ...this.row });
   }
 
-  markReauthRequired(read: OAuthTokenEntity, code: string): Promise<boolean> {
+  markReauthRequired(
+    read: OAuthTokenEntity,
+    code: string,
+    reason: GrantFailureReason = GrantFailureReason.Unknown,
+  ): Promise<boolean> {
     this.beforeMarkReauth?.();
     const row = this.row;
     if (row === null || row.version !== read.version) return Promise.resolve(false);
     Object.assign(row, {
       state: StoredTokenState.ReauthRequired,
       lastErrorCode: code,
+      failureReason: reason,
       version: row.version + 1,
       refreshLeaseOwner: null,
       refreshLeaseExpiresAt: null,

@@ -10,6 +10,7 @@ import { GoogleClient } from '../google/google.client.js';
 import type { TokenResponse } from '../google/token-response.js';
 import { MetricsService, type RefreshTrigger } from '../metrics/metrics.service.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
+import { GrantFailureReason } from './grant-failure-reason.js';
 import { acceptsFlightResult, meets, type RefreshNeed } from './refresh-need.js';
 import { RefreshSaver } from './refresh-saver.js';
 import { reauthRequired, stillValidOrUnavailable } from './token-errors.js';
@@ -177,7 +178,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       throw error;
     }
     if (refreshToken === null) {
-      await this.store.markReauthRequired(row, 'no_refresh_token');
+      await this.store.markReauthRequired(row, 'no_refresh_token', GrantFailureReason.NoRefreshToken);
       throw reauthRequired(this.config, 'no refresh token is stored');
     }
     const receivedAt = new Date();

@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
+import { GrantFailureReason } from './grant-failure-reason.js';
 import { TokenCipher } from './token-cipher.js';
 import { TokenEventEntity, TokenEventType } from './token-event.entity.js';
 import {
@@ -137,6 +138,7 @@ export class TokenStore {
       refreshLeaseExpiresAt: null,
       refreshCooldownUntil: null,
       lastErrorCode: null,
+      failureReason: null,
     };
     if (existing) {
       const { affected } = await rows.update(
@@ -228,6 +230,7 @@ export class TokenStore {
       lastRefreshedAt: refreshedAt,
       refreshCount: row.refreshCount + 1,
       lastErrorCode: null,
+      failureReason: null,
       refreshLeaseOwner: null,
       refreshLeaseExpiresAt: null,
       refreshCooldownUntil: null,
@@ -276,12 +279,17 @@ export class TokenStore {
    * The grant is dead: no more calls to Google for it until the user signs in again. Returns
    * false when the row changed since it was read (then nothing is written).
    */
-  async markReauthRequired(row: OAuthTokenEntity, code: string): Promise<boolean> {
+  async markReauthRequired(
+    row: OAuthTokenEntity,
+    code: string,
+    reason: GrantFailureReason = GrantFailureReason.Unknown,
+  ): Promise<boolean> {
     const { affected } = await this.tokens.update(
       { id: row.id, version: row.version },
       {
         state: StoredTokenState.ReauthRequired,
         lastErrorCode: code,
+        failureReason: reason,
         version: row.version + 1,
         refreshLeaseOwner: null,
         refreshLeaseExpiresAt: null,
@@ -393,6 +401,7 @@ function refreshColumns(row: OAuthTokenEntity) {
     lastRefreshedAt: row.lastRefreshedAt,
     refreshCount: row.refreshCount,
     lastErrorCode: null,
+    failureReason: null,
     refreshLeaseOwner: null,
     refreshLeaseExpiresAt: null,
     refreshCooldownUntil: null,
