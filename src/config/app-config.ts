@@ -28,6 +28,8 @@ export interface AppConfig {
     httpTimeoutMs: number;
     /** When set, only verified accounts whose ID token `hd` claim is this domain may sign in. */
     allowedHostedDomain: string | null;
+    /** The consent screen's publishing status: in testing, Google ends refresh tokens after 7 days. */
+    publishingStatus: 'production' | 'testing';
   };
   emulator: { accessTokenTtlSeconds: number };
   tokenKeyring: Keyring;
@@ -184,10 +186,13 @@ function resolveGoogle(
   publicUrl: string,
   problems: string[],
 ): AppConfig['google'] {
-  const scopes = vars.GOOGLE_SCOPES.split(/\s+/);
-  const callbackUrl = `${publicUrl}/auth/google/callback`;
-  const httpTimeoutMs = vars.GOOGLE_HTTP_TIMEOUT_MS;
-  const allowedHostedDomain = vars.GOOGLE_ALLOWED_HOSTED_DOMAIN?.toLowerCase() ?? null;
+  const shared = {
+    scopes: vars.GOOGLE_SCOPES.split(/\s+/),
+    callbackUrl: `${publicUrl}/auth/google/callback`,
+    httpTimeoutMs: vars.GOOGLE_HTTP_TIMEOUT_MS,
+    allowedHostedDomain: vars.GOOGLE_ALLOWED_HOSTED_DOMAIN?.toLowerCase() ?? null,
+    publishingStatus: vars.GOOGLE_APP_PUBLISHING_STATUS,
+  };
   const hasId = vars.GOOGLE_CLIENT_ID !== undefined;
   const hasSecret = vars.GOOGLE_CLIENT_SECRET !== undefined;
   if (hasId !== hasSecret) {
@@ -207,21 +212,15 @@ function resolveGoogle(
     return {
       mode: 'external-emulator',
       ...credentials,
-      scopes,
       emulatorUrl: vars.GOOGLE_EMULATOR_URL,
-      callbackUrl,
-      httpTimeoutMs,
-      allowedHostedDomain,
+      ...shared,
     };
   }
   if (hasId || hasSecret)
     return {
       mode: 'google',
       ...credentials,
-      scopes,
-      callbackUrl,
-      httpTimeoutMs,
-      allowedHostedDomain,
+      ...shared,
     };
   if (vars.GOOGLE_EMULATOR === 'off') {
     problems.push(
@@ -231,11 +230,8 @@ function resolveGoogle(
   return {
     mode: 'embedded-emulator',
     ...credentials,
-    scopes,
     emulatorUrl: `${publicUrl}${EMBEDDED_EMULATOR_PATH}`,
-    callbackUrl,
-    httpTimeoutMs,
-    allowedHostedDomain,
+    ...shared,
   };
 }
 

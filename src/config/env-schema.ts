@@ -79,6 +79,11 @@ export const environmentSchema = z.object({
       message: 'must be a domain name such as example.com',
     },
   ),
+  GOOGLE_APP_PUBLISHING_STATUS: z
+    .enum(['production', 'testing'], {
+      error: "must be production or testing (the OAuth consent screen's publishing status)",
+    })
+    .default('production'),
   GOOGLE_EMULATOR: z
     .enum(['auto', 'off'], {
       error: 'must be auto (use the emulator when no Google credentials are set) or off',

@@ -23,6 +23,7 @@ function googleAt(emulatorUrl: string): AppConfig['google'] {
     callbackUrl: 'http://app.test/auth/google/callback',
     httpTimeoutMs: 1000,
     allowedHostedDomain: null,
+    publishingStatus: 'production',
   };
 }
 

@@ -94,6 +94,14 @@ export class OAuthTokenEntity {
   @Column({ name: 'failure_reason', type: 'varchar', length: 32, nullable: true })
   failureReason: GrantFailureReason | null;
 
+  /** When Google issued the refresh token held now; null when none is held or on older rows. */
+  @Column({ name: 'refresh_token_issued_at', type: Date, nullable: true })
+  refreshTokenIssuedAt: Date | null;
+
+  /** Refresh tokens Google minted for this user and client through us (Google keeps the newest 100). */
+  @Column({ name: 'refresh_tokens_minted', type: 'integer', default: 0 })
+  refreshTokensMinted: number;
+
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;
 

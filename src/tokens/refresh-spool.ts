@@ -275,6 +275,9 @@ function fromRecord(record: SpoolRecord): SpooledRefresh {
       refreshCooldownUntil: null,
       lastErrorCode: null,
       failureReason: null,
+      // Not written back: saveRefresh writes only refreshColumns.
+      refreshTokenIssuedAt: null,
+      refreshTokensMinted: 0,
       createdAt: refreshedAt,
       updatedAt: refreshedAt,
     },

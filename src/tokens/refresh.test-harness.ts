@@ -43,6 +43,8 @@ export function tokenRow(overrides: Partial<OAuthTokenEntity> = {}): OAuthTokenE
     refreshCount: 0,
     lastErrorCode: null,
     failureReason: null,
+    refreshTokenIssuedAt: null,
+    refreshTokensMinted: 0,
     createdAt: now,
     updatedAt: now,
     ...overrides,
