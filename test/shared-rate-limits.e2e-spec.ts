@@ -28,6 +28,9 @@ describe('rate limits with REDIS_URL: two instances enforce one limit', () => {
       REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
       // Counters of this run alone, whatever else uses the server.
       REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:`,
+      // This test is about sharing, not failing open: on a loaded machine a Redis answer can
+      // come after the default 250 ms, and the request would then be served without limits.
+      REDIS_COMMAND_TIMEOUT_MS: '10000',
       RATE_LIMIT_GRAPHQL_PER_MINUTE: String(GRAPHQL_PER_MINUTE),
       RATE_LIMIT_SIGN_IN_PER_MINUTE: String(SIGN_IN_PER_MINUTE),
     };

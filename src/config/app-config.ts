@@ -71,6 +71,8 @@ export interface AppConfig {
     redisUrl: string | null;
     /** Prefix of every key in Redis, so deployments can share one server. */
     redisKeyPrefix: string;
+    /** How long a request may wait for Redis before it is served without limits (fail open). */
+    redisCommandTimeoutMs: number;
   };
   graphqlLimits: { maxDepth: number; maxAliases: number; maxFields: number };
   /** /metrics: off, open, or behind `Authorization: Bearer <token>`. */
@@ -163,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
       windowMs: vars.RATE_LIMIT_WINDOW_SECONDS * 1000,
       redisUrl: vars.REDIS_URL ?? null,
       redisKeyPrefix: vars.REDIS_KEY_PREFIX,
+      redisCommandTimeoutMs: vars.REDIS_COMMAND_TIMEOUT_MS,
     },
     graphqlLimits: {
       maxDepth: vars.GRAPHQL_MAX_DEPTH,

@@ -13,11 +13,11 @@ export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
       provide: RATE_LIMIT_STORAGE,
       inject: [APP_CONFIG, MetricsService],
       useFactory: async (config: AppConfig, metrics: MetricsService) => {
-        const { redisUrl, redisKeyPrefix } = config.rateLimits;
+        const { redisUrl, redisKeyPrefix, redisCommandTimeoutMs } = config.rateLimits;
         const storage = await createRateLimitStorage(
           redisUrl,
           () => metrics.rateLimitStoreFailures.inc(),
-          redisKeyPrefix,
+          { keyPrefix: redisKeyPrefix, commandTimeoutMs: redisCommandTimeoutMs },
         );
         new Logger('RateLimit').log(
           storage.shared

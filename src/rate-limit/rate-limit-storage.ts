@@ -6,8 +6,6 @@ import { Redis } from 'ioredis';
 import { FailOpenStorage } from './fail-open.storage.js';
 import { FixedWindowStorage } from './fixed-window.storage.js';
 
-/** How long a request may wait for Redis before it is served without limits. */
-const REDIS_COMMAND_TIMEOUT_MS = 250;
 /** How long start-up waits for the first connection before serving without shared limits. */
 const REDIS_FIRST_CONNECTION_MS = 2000;
 
@@ -25,7 +23,7 @@ export interface RateLimitStorage {
 export async function createRateLimitStorage(
   redisUrl: string | null | undefined,
   onRedisFailure: () => void,
-  keyPrefix = 'tokenkeep:',
+  { keyPrefix = 'tokenkeep:', commandTimeoutMs = 250 } = {},
 ): Promise<RateLimitStorage> {
   if (!redisUrl) {
     return { storage: new FixedWindowStorage(), shared: false, close: () => Promise.resolve() };
@@ -36,7 +34,7 @@ export async function createRateLimitStorage(
     // Fail at once while disconnected instead of queueing requests behind a reconnect.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    commandTimeout: commandTimeoutMs,
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
