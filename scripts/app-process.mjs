@@ -118,7 +118,7 @@ export const startApp = async ({
   env = {},
   nodeArgs = [],
   dataDir: ownDataDir,
-  readyWithinMs = 30_000,
+  readyWithinMs = 60_000,
   pollEveryMs = 100,
 }) => {
   const port = await freePort();

@@ -19,6 +19,7 @@ import { refuseWhile } from './common/refuse-while.js';
 import { DatabaseFileWatch } from './database/database-file.watch.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
+const PLUGIN_START_TIMEOUT_MS = 60_000;
 
 /**
  * The signals that ask for a graceful stop. Never SIGBUS, SIGSEGV, SIGILL or SIGFPE: a handler for
@@ -80,6 +81,9 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
       bodyLimit: BODY_LIMIT_BYTES,
       genReqId: requestId,
       trustProxy: trustProxyOption(config.trustProxy),
+      // The embedded emulator makes its RSA keys at start: on a saturated machine that can take
+      // longer than Fastify's default 10 s per plugin, which would fail the start.
+      pluginTimeout: PLUGIN_START_TIMEOUT_MS,
     }),
     { bufferLogs: true, abortOnError: false },
   );

@@ -33,6 +33,8 @@ export async function startStandaloneEmulator(
   const url = publicUrl(config, (server.address() as AddressInfo).port);
   let handler: RequestHandler | undefined;
   const app = Fastify({
+    // Making the RSA keys can outlast Fastify's default 10 s per plugin on a saturated machine.
+    pluginTimeout: 60_000,
     serverFactory: (fastifyHandler) => {
       handler = fastifyHandler;
       return server;
