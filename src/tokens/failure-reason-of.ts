@@ -17,6 +17,11 @@ const BASIC_SCOPES = new Set([
 const CLIENT_ERRORS = new Set(['invalid_client', 'unauthorized_client', 'deleted_client']);
 const REAUTH_SUBTYPES = new Set(['invalid_rapt', 'rapt_required']);
 
+/** Google refused our OAuth client, not the user's grant. */
+export function isClientMisconfiguration(googleCode: string | null | undefined): boolean {
+  return googleCode !== null && googleCode !== undefined && CLIENT_ERRORS.has(googleCode);
+}
+
 /** What Google answered to a refresh (never a token). */
 export interface GoogleRefusal {
   /** Google's `error` code. */
@@ -50,7 +55,7 @@ export interface GrantFacts {
  * told apart by time and by whether the access token still works, else UNKNOWN.
  */
 export function failureReasonOf(refusal: GoogleRefusal, facts: GrantFacts): GrantFailureReason {
-  if (CLIENT_ERRORS.has(refusal.error)) return GrantFailureReason.ClientMisconfigured;
+  if (isClientMisconfiguration(refusal.error)) return GrantFailureReason.ClientMisconfigured;
   if (refusal.error !== 'invalid_grant') return GrantFailureReason.Unknown;
   if (isReauthPolicy(refusal)) return GrantFailureReason.ReauthPolicy;
   if (expiredAsTestingApp(facts)) return GrantFailureReason.ExpiredTestingApp;

@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
 import { GoogleClient } from '../google/google.client.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { GrantFailureReason } from './grant-failure-reason.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import type { TokenEventEntity } from './token-event.entity.js';
 import { meets, type RefreshNeed } from './refresh-need.js';
@@ -84,7 +85,11 @@ export class TokenService {
   async validate(userId: string): Promise<TokenValidation> {
     const row = await this.existingRow(userId);
     if (row.state === StoredTokenState.Revoked)
-      throw reauthRequired(this.config, 'the grant was revoked');
+      throw reauthRequired(
+        this.config,
+        'the grant was revoked',
+        row.failureReason ?? GrantFailureReason.Revoked,
+      );
     try {
       const info = await this.google.tokenInfo(this.store.accessTokenOf(row));
       return toTokenValidation(info, this.config.google.clientId);
@@ -116,7 +121,13 @@ export class TokenService {
 
   private async existingRow(userId: string): Promise<OAuthTokenEntity> {
     const row = await this.store.findByUser(userId);
-    if (!row) throw reauthRequired(this.config, 'no Google token is stored for this user');
+    if (!row) {
+      throw reauthRequired(
+        this.config,
+        'no Google token is stored for this user',
+        GrantFailureReason.NoRefreshToken,
+      );
+    }
     return row;
   }
 }
