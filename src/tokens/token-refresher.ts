@@ -15,6 +15,7 @@ import { failureReasonOf, isClientMisconfiguration, type GrantFacts } from './fa
 import { acceptsFlightResult, meets, type RefreshNeed } from './refresh-need.js';
 import { RefreshSaver } from './refresh-saver.js';
 import { reauthRequired, stillValidOrUnavailable } from './token-errors.js';
+import { deadReason } from './token-status.js';
 import { mergeRefreshResponse, refreshNote } from './token-merge.js';
 import { TokenStore } from './token-store.service.js';
 
@@ -323,14 +324,6 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     );
     return stillValidOrUnavailable(row, reason);
   }
-}
-
-/** Why a grant that is no longer ACTIVE died (a revocation through us records no reason). */
-function deadReason(row: OAuthTokenEntity): GrantFailureReason {
-  if (row.failureReason !== null) return row.failureReason;
-  return row.state === StoredTokenState.Revoked
-    ? GrantFailureReason.Revoked
-    : GrantFailureReason.Unknown;
 }
 
 /** A refresh cooling down because Google refused our client: callers learn why. */

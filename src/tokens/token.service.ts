@@ -11,7 +11,7 @@ import type { TokenEventEntity } from './token-event.entity.js';
 import { meets, type RefreshNeed } from './refresh-need.js';
 import { reauthRequired, refreshNotDone } from './token-errors.js';
 import { TokenRefresher } from './token-refresher.js';
-import { tokenStatusOf, type TokenStatus } from './token-status.js';
+import { deadReason, tokenStatusOf, type TokenStatus } from './token-status.js';
 import { TokenStore } from './token-store.service.js';
 import { toTokenValidation, type TokenValidation } from './token-validation.js';
 
@@ -85,11 +85,7 @@ export class TokenService {
   async validate(userId: string): Promise<TokenValidation> {
     const row = await this.existingRow(userId);
     if (row.state === StoredTokenState.Revoked)
-      throw reauthRequired(
-        this.config,
-        'the grant was revoked',
-        row.failureReason ?? GrantFailureReason.Revoked,
-      );
+      throw reauthRequired(this.config, 'the grant was revoked', deadReason(row));
     try {
       const info = await this.google.tokenInfo(this.store.accessTokenOf(row));
       return toTokenValidation(info, this.config.google.clientId);
