@@ -93,7 +93,7 @@ async function mintRefreshTokenElsewhere(app: TestApp, sub: string): Promise<voi
     state: 'elsewhere',
   });
   const consent = parseConsentPage(
-    await browser.get(`${app.emulatorUrl}/o/oauth2/v2/auth?${authorization}`),
+    await browser.get(`${app.emulatorUrl}/o/oauth2/v2/auth?${authorization.toString()}`),
   );
   const code = new URL(await answerConsent(browser, consent, 'allow', sub)).searchParams.get(
     'code',
