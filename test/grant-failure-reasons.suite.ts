@@ -155,6 +155,10 @@ export function describeGrantFailureReasons(kind: DatabaseKind): void {
         reason: 'REAUTH_POLICY',
       });
       expect(await dead('REAUTH_POLICY')).toBe(1);
+      // the home page says it in plain words
+      expect((await browser.get(`${app.url}/`)).body).toContain(
+        'Your organisation asks you to sign in with Google again from time to time; nothing was revoked.',
+      );
       // Google still holds the grant and its refresh token: nothing was revoked
       expect(await grantsAtEmulator(app, sub)).toEqual([
         expect.objectContaining({ live_refresh_tokens: 1 }),
