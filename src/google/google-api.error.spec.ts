@@ -22,6 +22,20 @@ describe('classifyTokenEndpointError', () => {
     }
   });
 
+  it('keeps error_subtype, which tells a reauthentication policy from a revocation', () => {
+    const error = classifyTokenEndpointError(
+      400,
+      JSON.stringify({
+        error: 'invalid_grant',
+        error_description: 'reauth related error (invalid_rapt)',
+        error_uri: 'https://support.google.com/a/answer/9368756',
+        error_subtype: 'invalid_rapt',
+      }),
+    );
+    expect(error.subtype).toBe('invalid_rapt');
+    expect(classifyTokenEndpointError(400, body('invalid_grant')).subtype).toBe(undefined);
+  });
+
   it('client errors are the operator’s problem, not a dead grant', () => {
     for (const code of ['invalid_client', 'unauthorized_client', 'deleted_client']) {
       expect(classifyTokenEndpointError(401, body(code)).kind).toBe(GoogleErrorKind.InvalidClient);

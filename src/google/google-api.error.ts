@@ -19,6 +19,8 @@ export class GoogleApiError extends Error {
     readonly status?: number,
     /** Google's own `error` code, when it sent one. */
     readonly googleCode?: string,
+    /** Google's `error_subtype` (such as `invalid_rapt`), when it sent one. */
+    readonly subtype?: string,
   ) {
     super(`${kind}: ${detail}`);
     this.name = 'GoogleApiError';
@@ -37,8 +39,17 @@ export function classifyTokenEndpointError(status: number, body: string): Google
   const code = typeof json?.error === 'string' ? json.error : undefined;
   const description =
     typeof json?.error_description === 'string' ? json.error_description.slice(0, 200) : '';
-  if (code === 'invalid_grant')
-    return new GoogleApiError(GoogleErrorKind.InvalidGrant, description || code, status, code);
+  const subtype =
+    typeof json?.error_subtype === 'string' ? json.error_subtype.slice(0, 64) : undefined;
+  if (code === 'invalid_grant') {
+    return new GoogleApiError(
+      GoogleErrorKind.InvalidGrant,
+      description || code,
+      status,
+      code,
+      subtype,
+    );
+  }
   if (code && CLIENT_ERRORS.has(code)) {
     return new GoogleApiError(GoogleErrorKind.InvalidClient, description || code, status, code);
   }

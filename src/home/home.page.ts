@@ -1,4 +1,5 @@
 import { escapeHtml, htmlPage } from '../common/html.js';
+import { GrantFailureReason } from '../tokens/grant-failure-reason.js';
 import type { TokenStatus } from '../tokens/token-status.js';
 import type { UserEntity } from '../users/user.entity.js';
 
@@ -32,10 +33,27 @@ ${renderOperations()}
   );
 }
 
+/** Why a grant died, for the person whose grant it was. */
+const PLAIN_REASONS: Record<GrantFailureReason, string> = {
+  [GrantFailureReason.Revoked]: 'Access was removed in your Google account.',
+  [GrantFailureReason.ReauthPolicy]:
+    'Your organisation asks you to sign in with Google again from time to time; nothing was revoked.',
+  [GrantFailureReason.ExpiredTestingApp]:
+    'This app is still in testing at Google, which ends its access after 7 days.',
+  [GrantFailureReason.Evicted]:
+    'Google keeps only the newest 100 sign-ins of an app per account, and this one was dropped.',
+  [GrantFailureReason.Unused]: 'Google ends access that was not used for six months.',
+  [GrantFailureReason.ClientMisconfigured]:
+    "Google refused this app's own credentials; its operator must fix them.",
+  [GrantFailureReason.NoRefreshToken]: 'Google gave no lasting access at sign-in.',
+  [GrantFailureReason.Unknown]: 'Google did not say why.',
+};
+
 function renderToken(token: TokenStatus): string {
+  const why = token.failureReason === null ? '' : ` ${PLAIN_REASONS[token.failureReason]}`;
   const reauth =
     token.state === 'REAUTH_REQUIRED' || token.state === 'REVOKED'
-      ? `<p class="error">Google no longer honours this grant. <a href="/auth/google">Sign in again</a>.</p>`
+      ? `<p class="error" id="reauth">Google no longer honours this grant.${escapeHtml(why)} <a href="/auth/google">Sign in again</a>.</p>`
       : '';
   const rows: [string, string][] = [
     ['State', token.state],
@@ -57,7 +75,7 @@ export const READY_MADE_OPERATIONS: [string, string][] = [
   ['profile', '{ profile { sub name email emailVerified picture } }'],
   [
     'tokenStatus',
-    '{ tokenStatus { state scopes expiresAt expiresInSeconds hasRefreshToken lastRefreshedAt refreshCount } }',
+    '{ tokenStatus { state failureReason scopes expiresAt expiresInSeconds hasRefreshToken lastRefreshedAt refreshCount } }',
   ],
   [
     'validateToken',

@@ -44,6 +44,20 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly grantsDead = new Counter({
+    name: 'tokenkeep_grants_dead_total',
+    help: 'Grants this instance marked dead (REAUTH_REQUIRED), by why (GrantFailureReason)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly refreshRefusals = new Counter({
+    name: 'tokenkeep_refresh_refusals_total',
+    help: 'Refreshes Google refused for good (invalid_grant or a client error), by why; CLIENT_MISCONFIGURED leaves the grant alive',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly graphqlOperations = new Counter({
     name: 'tokenkeep_graphql_operations_total',
     help: 'GraphQL root fields resolved, by name and outcome (ok or the error code)',

@@ -62,7 +62,12 @@ export function databaseDown(): Error {
  */
 export class FakeTokenStore {
   row: OAuthTokenEntity | null = tokenRow();
-  readonly events: { type: TokenEventType; code: string | null; detail: string | null }[] = [];
+  readonly events: {
+    type: TokenEventType;
+    code: string | null;
+    detail: string | null;
+    reason?: GrantFailureReason | null;
+  }[] = [];
   /** Errors the next saveRefresh calls throw, in order. */
   readonly saveFailures: Error[] = [];
   saveAttempts = 0;
@@ -105,6 +110,7 @@ export class FakeTokenStore {
     cooldownUntil: Date,
     code: string,
     detail: string,
+    reason: GrantFailureReason | null = null,
   ): Promise<void> {
     if (this.row?.refreshLeaseOwner === owner) {
       Object.assign(this.row, {
@@ -114,7 +120,7 @@ export class FakeTokenStore {
         lastErrorCode: code,
       });
     }
-    this.events.push({ type: TokenEventType.RefreshFailed, code, detail });
+    this.events.push({ type: TokenEventType.RefreshFailed, code, detail, reason });
     return Promise.resolve();
   }
 
@@ -177,7 +183,7 @@ export class FakeTokenStore {
       refreshLeaseOwner: null,
       refreshLeaseExpiresAt: null,
     });
-    this.events.push({ type: TokenEventType.ReauthRequired, code, detail: null });
+    this.events.push({ type: TokenEventType.ReauthRequired, code, detail: null, reason });
     return Promise.resolve(true);
   }
 
@@ -213,6 +219,9 @@ export class FakeGoogle {
   /** When set, every call waits for it before answering (to keep a refresh in flight). */
   hold: Promise<void> | undefined;
   lifetimeSeconds = 3599;
+  /** Whether userinfo accepts an access token (false: Google's 401). */
+  accessTokenAccepted = false;
+  readonly userinfoTokens: string[] = [];
 
   get calls(): number {
     return this.refreshTokensSent.length;
@@ -229,6 +238,14 @@ export class FakeGoogle {
       expiresInAssumed: false,
       ...outcome,
     };
+  }
+
+  userinfo(accessToken: string): Promise<{ sub: string }> {
+    this.userinfoTokens.push(accessToken);
+    if (this.accessTokenAccepted) return Promise.resolve({ sub: '1' });
+    return Promise.reject(
+      new GoogleApiError(GoogleErrorKind.InvalidToken, 'access token refused', 401),
+    );
   }
 }
 

@@ -1,18 +1,35 @@
 import { AppError, AppErrorCode, upstreamUnavailable } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
+import type { GrantFailureReason } from './grant-failure-reason.js';
 import type { OAuthTokenEntity } from './oauth-token.entity.js';
 
-/** The grant is dead or missing: only a new sign-in helps; the error carries where to sign in. */
-export function reauthRequired(config: AppConfig, reason: string): AppError {
-  return new AppError(AppErrorCode.ReauthRequired, `${reason}: sign in again`, {
+/**
+ * The grant is dead or missing: only a new sign-in helps; the error carries where to sign in and
+ * why the grant died.
+ */
+export function reauthRequired(
+  config: AppConfig,
+  message: string,
+  reason: GrantFailureReason,
+): AppError {
+  return new AppError(AppErrorCode.ReauthRequired, `${message}: sign in again`, {
     loginUrl: `${config.publicUrl}/auth/google`,
+    reason,
   });
 }
 
-/** During an outage the current token is still served while it lasts. */
-export function stillValidOrUnavailable(row: OAuthTokenEntity): OAuthTokenEntity {
+/**
+ * During an outage the current token is still served while it lasts. `reason` says why Google
+ * refused, when it did for a cause that leaves the grant alive (CLIENT_MISCONFIGURED).
+ */
+export function stillValidOrUnavailable(
+  row: OAuthTokenEntity,
+  reason?: GrantFailureReason,
+): OAuthTokenEntity {
   if (row.expiresAt !== null && row.expiresAt.getTime() > Date.now()) return row;
-  throw upstreamUnavailable('Google could not refresh the token; try again shortly');
+  const message = 'Google could not refresh the token; try again shortly';
+  if (reason === undefined) throw upstreamUnavailable(message);
+  throw new AppError(AppErrorCode.UpstreamUnavailable, message, { retryable: true, reason });
 }
 
 /** A forced refresh that produced no newer token. */

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { GrantFailureReason } from './grant-failure-reason.js';
 
 export enum TokenEventType {
   Issued = 'ISSUED',
@@ -28,6 +29,10 @@ export class TokenEventEntity {
 
   @Column({ type: 'varchar', length: 255, nullable: true })
   detail: string | null;
+
+  /** Why the grant died, or why Google refused the refresh; null on other events. */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  reason: GrantFailureReason | null;
 
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { AppError, AppErrorCode } from '../common/app-error.js';
+import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
+import { GrantFailureReason } from './grant-failure-reason.js';
 import { StoredTokenState } from './oauth-token.entity.js';
 import {
   databaseDown,
@@ -25,6 +27,27 @@ async function codeOf(work: Promise<unknown>): Promise<AppErrorCode | 'no error'
     if (error instanceof AppError) return error.code;
     throw error;
   }
+}
+
+/** The AppError a piece of work fails with. */
+async function failureOf(work: Promise<unknown>): Promise<AppError> {
+  try {
+    await work;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected an AppError');
+}
+
+function reauthRapt(): GoogleApiError {
+  return new GoogleApiError(
+    GoogleErrorKind.InvalidGrant,
+    'reauth related error (invalid_rapt)',
+    400,
+    'invalid_grant',
+    'invalid_rapt',
+  );
 }
 
 describe('TokenRefresher', () => {
@@ -180,6 +203,70 @@ describe('TokenRefresher', () => {
         'ya29.signed-in-again',
       );
       expect(store.row?.state).toBe(StoredTokenState.Active);
+    });
+  });
+
+  describe('why a grant died', () => {
+    it('invalid_rapt: REAUTH_POLICY on the row, the event and the error, without asking userinfo', async () => {
+      const { refresher, store, google } = await start();
+      store.row = tokenRow();
+      google.outcomes.push(reauthRapt());
+      const error = await failureOf(refresher.refresh(USER, { kind: 'newer-than', version: 1 }));
+      expect(error.code).toBe(AppErrorCode.ReauthRequired);
+      expect(error.details.reason).toBe(GrantFailureReason.ReauthPolicy);
+      expect(store.row?.failureReason).toBe(GrantFailureReason.ReauthPolicy);
+      expect(store.events).toEqual([
+        expect.objectContaining({ type: 'REAUTH_REQUIRED', reason: 'REAUTH_POLICY' }),
+      ]);
+      expect(google.userinfoTokens).toEqual([]);
+      // later callers read the reason from the row
+      const later = await failureOf(refresher.refresh(USER, LEEWAY));
+      expect(later.details.reason).toBe(GrantFailureReason.ReauthPolicy);
+    });
+
+    it.each([
+      [true, GrantFailureReason.Evicted],
+      [false, GrantFailureReason.Revoked],
+    ])(
+      'expired or revoked while the access token should live: userinfo accepting it=%s means %s',
+      async (accepted, reason) => {
+        const { refresher, store, google } = await start();
+        store.row = tokenRow();
+        google.accessTokenAccepted = accepted;
+        google.outcomes.push(invalidGrant());
+        const error = await failureOf(refresher.refresh(USER, { kind: 'newer-than', version: 1 }));
+        expect(error.details.reason).toBe(reason);
+        expect(store.row?.failureReason).toBe(reason);
+        expect(google.userinfoTokens).toEqual(['ya29.v1']);
+      },
+    );
+
+    it('expired or revoked with an expired access token: UNKNOWN, userinfo not asked', async () => {
+      const { refresher, store, google } = await start();
+      store.row = tokenRow({ expiresAt: expired() });
+      google.outcomes.push(invalidGrant());
+      const error = await failureOf(refresher.refresh(USER, LEEWAY));
+      expect(error.details.reason).toBe(GrantFailureReason.Unknown);
+      expect(google.userinfoTokens).toEqual([]);
+    });
+
+    it('invalid_client: the grant stays ACTIVE; UPSTREAM_UNAVAILABLE says CLIENT_MISCONFIGURED, during the cooldown too', async () => {
+      const { refresher, store, google } = await start({ failureCooldownMs: 60_000 });
+      store.row = tokenRow({ expiresAt: expired() });
+      google.outcomes.push(
+        new GoogleApiError(GoogleErrorKind.InvalidClient, 'Unauthorized', 401, 'invalid_client'),
+      );
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const error = await failureOf(refresher.refresh(USER, LEEWAY));
+        expect(error.code).toBe(AppErrorCode.UpstreamUnavailable);
+        expect(error.details.reason).toBe(GrantFailureReason.ClientMisconfigured);
+      }
+      expect(store.row?.state).toBe(StoredTokenState.Active);
+      expect(store.row?.failureReason).toBe(null);
+      expect(store.events).toEqual([
+        expect.objectContaining({ type: 'REFRESH_FAILED', reason: 'CLIENT_MISCONFIGURED' }),
+      ]);
+      expect(google.calls).toBe(1);
     });
   });
 

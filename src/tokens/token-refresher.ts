@@ -11,9 +11,11 @@ import type { TokenResponse } from '../google/token-response.js';
 import { MetricsService, type RefreshTrigger } from '../metrics/metrics.service.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { GrantFailureReason } from './grant-failure-reason.js';
+import { failureReasonOf, isClientMisconfiguration, type GrantFacts } from './failure-reason-of.js';
 import { acceptsFlightResult, meets, type RefreshNeed } from './refresh-need.js';
 import { RefreshSaver } from './refresh-saver.js';
 import { reauthRequired, stillValidOrUnavailable } from './token-errors.js';
+import { deadReason } from './token-status.js';
 import { mergeRefreshResponse, refreshNote } from './token-merge.js';
 import { TokenStore } from './token-store.service.js';
 
@@ -98,9 +100,15 @@ export class TokenRefresher implements BeforeApplicationShutdown {
   /** The user's token row if its grant is usable, else REAUTH_REQUIRED. */
   async activeRow(userId: string): Promise<OAuthTokenEntity> {
     const row = await this.store.findByUser(userId);
-    if (!row) throw reauthRequired(this.config, 'no Google token is stored for this user');
+    if (!row) {
+      throw reauthRequired(
+        this.config,
+        'no Google token is stored for this user',
+        GrantFailureReason.NoRefreshToken,
+      );
+    }
     if (row.state !== StoredTokenState.Active)
-      throw reauthRequired(this.config, 'the Google grant needs a new sign-in');
+      throw reauthRequired(this.config, 'the Google grant needs a new sign-in', deadReason(row));
     return row;
   }
 
@@ -117,7 +125,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       const now = new Date();
       if (meets(row, need, now.getTime())) return row;
       if (row.refreshCooldownUntil !== null && row.refreshCooldownUntil > now)
-        return stillValidOrUnavailable(row);
+        return stillValidOrUnavailable(row, cooldownReason(row));
       const lease = await this.tryLease(row, now);
       if (lease) return this.refreshAsLeaseHolder(row, lease, 'request');
       if (Date.now() >= giveUpAt) return stillValidOrUnavailable(row);
@@ -178,8 +186,10 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       throw error;
     }
     if (refreshToken === null) {
-      await this.store.markReauthRequired(row, 'no_refresh_token', GrantFailureReason.NoRefreshToken);
-      throw reauthRequired(this.config, 'no refresh token is stored');
+      const reason = GrantFailureReason.NoRefreshToken;
+      if (await this.store.markReauthRequired(row, 'no_refresh_token', reason))
+        this.metrics.grantsDead.inc({ reason });
+      throw reauthRequired(this.config, 'no refresh token is stored', reason);
     }
     const receivedAt = new Date();
     let response: TokenResponse;
@@ -234,25 +244,74 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       );
     }
     if (error.kind === GoogleErrorKind.InvalidClient) {
+      const reason = GrantFailureReason.ClientMisconfigured;
       this.logger.error(
-        `Google refused our OAuth client (${error.googleCode}): check GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET. Users' grants are left as they are.`,
+        `Google refused our OAuth client (${error.googleCode}, ${reason}): check GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET. Users' grants are left as they are.`,
       );
+      this.metrics.refreshRefusals.inc({ reason });
+      return this.coolDown(row, error, error.detail, reason);
     }
     return this.coolDown(row, error, error.detail);
   }
 
   private async markDead(row: OAuthTokenEntity, error: GoogleApiError): Promise<OAuthTokenEntity> {
-    if (!(await this.store.markReauthRequired(row, error.googleCode ?? 'invalid_grant'))) {
+    const reason = await this.reasonOf(row, error);
+    this.metrics.refreshRefusals.inc({ reason });
+    if (!(await this.store.markReauthRequired(row, error.googleCode ?? 'invalid_grant', reason))) {
       // A sign-in landed meanwhile: its grant is the one that counts now.
       return this.activeRow(row.userId);
     }
-    throw reauthRequired(this.config, 'Google no longer accepts this grant');
+    this.metrics.grantsDead.inc({ reason });
+    throw reauthRequired(this.config, 'Google no longer accepts this grant', reason);
+  }
+
+  /**
+   * Why Google refused the refresh. When its answer and the grant's dates leave it open, asks
+   * Google whether the access token still works (only while it should by our clock).
+   */
+  private async reasonOf(
+    row: OAuthTokenEntity,
+    error: GoogleApiError,
+  ): Promise<GrantFailureReason> {
+    const refusal = {
+      error: error.googleCode ?? 'invalid_grant',
+      subtype: error.subtype,
+      description: error.detail,
+    };
+    const now = new Date();
+    const facts: GrantFacts = {
+      now,
+      publishingStatus: this.config.google.publishingStatus,
+      scopes: row.scopes.split(' ').filter(Boolean),
+      // Rows signed in before the issue time was recorded: their creation bounds it.
+      refreshTokenIssuedAt: row.refreshTokenIssuedAt ?? row.createdAt,
+      lastRefreshedAt: row.lastRefreshedAt,
+      accessTokenAccepted: null,
+    };
+    const reason = failureReasonOf(refusal, facts);
+    if (reason !== GrantFailureReason.Unknown || row.expiresAt === null || row.expiresAt <= now)
+      return reason;
+    const accessTokenAccepted = await this.accessTokenAccepted(row);
+    return failureReasonOf(refusal, { ...facts, accessTokenAccepted });
+  }
+
+  /** True or false as Google's userinfo answers for the stored access token; null if it did not say. */
+  private async accessTokenAccepted(row: OAuthTokenEntity): Promise<boolean | null> {
+    try {
+      await this.google.userinfo(this.store.accessTokenOf(row));
+      return true;
+    } catch (error) {
+      if (error instanceof GoogleApiError && error.kind === GoogleErrorKind.InvalidToken)
+        return false;
+      return null;
+    }
   }
 
   private async coolDown(
     row: OAuthTokenEntity,
     error: GoogleApiError,
     detail: string,
+    reason?: GrantFailureReason,
   ): Promise<OAuthTokenEntity> {
     const cooldownUntil = new Date(Date.now() + this.config.refresh.failureCooldownMs);
     await this.store.releaseAfterFailure(
@@ -261,9 +320,17 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       cooldownUntil,
       error.googleCode ?? error.kind,
       detail,
+      reason ?? null,
     );
-    return stillValidOrUnavailable(row);
+    return stillValidOrUnavailable(row, reason);
   }
+}
+
+/** A refresh cooling down because Google refused our client: callers learn why. */
+function cooldownReason(row: OAuthTokenEntity): GrantFailureReason | undefined {
+  return isClientMisconfiguration(row.lastErrorCode)
+    ? GrantFailureReason.ClientMisconfigured
+    : undefined;
 }
 
 /** This instance holds the only copy of the latest grant: it is served while it lasts, never refreshed again. */

@@ -1,3 +1,4 @@
+import { GrantFailureReason } from './grant-failure-reason.js';
 import { StoredTokenState, type OAuthTokenEntity } from './oauth-token.entity.js';
 
 export type TokenState = 'ACTIVE' | 'EXPIRED' | 'REAUTH_REQUIRED' | 'REVOKED';
@@ -11,6 +12,8 @@ export interface TokenStatus {
   hasRefreshToken: boolean;
   lastRefreshedAt: Date | null;
   refreshCount: number;
+  /** Why the grant died; null while it lives. */
+  failureReason: GrantFailureReason | null;
 }
 
 export function tokenStatusOf(row: OAuthTokenEntity, now = new Date()): TokenStatus {
@@ -26,7 +29,16 @@ export function tokenStatusOf(row: OAuthTokenEntity, now = new Date()): TokenSta
     hasRefreshToken: row.refreshTokenCiphertext !== null,
     lastRefreshedAt: row.lastRefreshedAt,
     refreshCount: row.refreshCount,
+    failureReason: row.state === StoredTokenState.Active ? null : deadReason(row),
   };
+}
+
+/** Why a grant that is no longer ACTIVE died (a revocation through us records no reason). */
+export function deadReason(row: OAuthTokenEntity): GrantFailureReason {
+  if (row.failureReason !== null) return row.failureReason;
+  return row.state === StoredTokenState.Revoked
+    ? GrantFailureReason.Revoked
+    : GrantFailureReason.Unknown;
 }
 
 function stateOf(row: OAuthTokenEntity, now: Date): TokenState {

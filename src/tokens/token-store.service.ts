@@ -195,6 +195,7 @@ export class TokenStore {
     cooldownUntil: Date,
     code: string,
     detail: string,
+    reason: GrantFailureReason | null = null,
   ): Promise<void> {
     await this.tokens.update(
       { id: row.id, refreshLeaseOwner: owner },
@@ -205,7 +206,7 @@ export class TokenStore {
         lastErrorCode: code,
       },
     );
-    await this.recordEvent(row.userId, TokenEventType.RefreshFailed, code, detail);
+    await this.recordEvent(row.userId, TokenEventType.RefreshFailed, code, detail, reason);
   }
 
   /** Gives the lease back without a verdict (the refresh stopped for a reason of ours). */
@@ -296,7 +297,7 @@ export class TokenStore {
       },
     );
     if (affected !== 1) return false;
-    await this.recordEvent(row.userId, TokenEventType.ReauthRequired, code, null);
+    await this.recordEvent(row.userId, TokenEventType.ReauthRequired, code, null, reason);
     return true;
   }
 
@@ -352,8 +353,9 @@ export class TokenStore {
     type: TokenEventType,
     code: string | null,
     detail: string | null,
+    reason: GrantFailureReason | null = null,
   ): Promise<void> {
-    await this.events.insert({ userId, type, code, detail: detail?.slice(0, 255) ?? null });
+    await this.events.insert({ userId, type, code, detail: detail?.slice(0, 255) ?? null, reason });
   }
 
   private encryptTokens(rowId: string, accessToken: string, refreshToken: string | null) {

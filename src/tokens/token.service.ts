@@ -5,12 +5,13 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
 import { GoogleClient } from '../google/google.client.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { GrantFailureReason } from './grant-failure-reason.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import type { TokenEventEntity } from './token-event.entity.js';
 import { meets, type RefreshNeed } from './refresh-need.js';
 import { reauthRequired, refreshNotDone } from './token-errors.js';
 import { TokenRefresher } from './token-refresher.js';
-import { tokenStatusOf, type TokenStatus } from './token-status.js';
+import { deadReason, tokenStatusOf, type TokenStatus } from './token-status.js';
 import { TokenStore } from './token-store.service.js';
 import { toTokenValidation, type TokenValidation } from './token-validation.js';
 
@@ -84,7 +85,7 @@ export class TokenService {
   async validate(userId: string): Promise<TokenValidation> {
     const row = await this.existingRow(userId);
     if (row.state === StoredTokenState.Revoked)
-      throw reauthRequired(this.config, 'the grant was revoked');
+      throw reauthRequired(this.config, 'the grant was revoked', deadReason(row));
     try {
       const info = await this.google.tokenInfo(this.store.accessTokenOf(row));
       return toTokenValidation(info, this.config.google.clientId);
@@ -116,7 +117,13 @@ export class TokenService {
 
   private async existingRow(userId: string): Promise<OAuthTokenEntity> {
     const row = await this.store.findByUser(userId);
-    if (!row) throw reauthRequired(this.config, 'no Google token is stored for this user');
+    if (!row) {
+      throw reauthRequired(
+        this.config,
+        'no Google token is stored for this user',
+        GrantFailureReason.NoRefreshToken,
+      );
+    }
     return row;
   }
 }

@@ -72,3 +72,19 @@ export async function injectFault(
 export async function clearFaults(emulatorUrl: string): Promise<void> {
   await fetch(`${emulatorUrl}/__emulator/faults`, { method: 'DELETE' });
 }
+
+/** Calls the emulator's admin API (`path` below `/__emulator`); throws unless it answered 2xx. */
+export async function emulatorAdmin<Answer = Record<string, unknown>>(
+  emulatorUrl: string,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: Record<string, unknown>,
+): Promise<Answer> {
+  const response = await fetch(`${emulatorUrl}/__emulator${path}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!response.ok) throw new Error(`emulator ${method} ${path} answered ${response.status}`);
+  return (await response.json()) as Answer;
+}

@@ -1,5 +1,6 @@
 import { Field, ObjectType, registerEnumType } from '@nestjs/graphql';
 import type { TokenEventEntity } from '../token-event.entity.js';
+import { GrantFailureReasonModel } from './grant-failure-reason.model.js';
 
 export enum TokenEventTypeModel {
   ISSUED = 'ISSUED',
@@ -30,6 +31,13 @@ export class TokenEventModel {
   @Field(() => String, { nullable: true })
   detail: string | null;
 
+  @Field(() => GrantFailureReasonModel, {
+    nullable: true,
+    description:
+      'Why the grant died (REAUTH_REQUIRED) or why Google refused the refresh (REFRESH_FAILED), when known.',
+  })
+  reason: GrantFailureReasonModel | null;
+
   @Field()
   createdAt: Date;
 }
@@ -39,6 +47,7 @@ export function toTokenEventModel(event: TokenEventEntity): TokenEventModel {
     type: TokenEventTypeModel[event.type],
     code: event.code,
     detail: event.detail,
+    reason: event.reason === null ? null : GrantFailureReasonModel[event.reason],
     createdAt: event.createdAt,
   };
 }

@@ -1,4 +1,5 @@
 import { Field, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { GrantFailureReasonModel } from './grant-failure-reason.model.js';
 
 export enum TokenStateModel {
   ACTIVE = 'ACTIVE',
@@ -38,4 +39,10 @@ export class TokenStatusModel {
 
   @Field(() => Int)
   refreshCount: number;
+
+  @Field(() => GrantFailureReasonModel, {
+    nullable: true,
+    description: 'Why the grant died; null while it lives.',
+  })
+  failureReason: GrantFailureReasonModel | null;
 }

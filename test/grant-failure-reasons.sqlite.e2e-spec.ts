@@ -1,0 +1,3 @@
+import { describeGrantFailureReasons } from './grant-failure-reasons.suite.js';
+
+describeGrantFailureReasons('sqlite');
