@@ -38,9 +38,9 @@ describe('scopes', () => {
   });
 
   it('lists what was wanted and not granted', () => {
-    expect(missingScopes(`openid email ${DRIVE} ${CALENDAR}`, `openid ${EMAIL} ${CALENDAR}`)).toEqual(
-      [DRIVE],
-    );
+    expect(
+      missingScopes(`openid email ${DRIVE} ${CALENDAR}`, `openid ${EMAIL} ${CALENDAR}`),
+    ).toEqual([DRIVE]);
     expect(missingScopes('openid email profile', `openid ${EMAIL} ${PROFILE}`)).toEqual([]);
   });
 

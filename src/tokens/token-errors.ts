@@ -1,5 +1,6 @@
 import { AppError, AppErrorCode, upstreamUnavailable } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
+import { scopeRequestUrl } from '../google/scopes.js';
 import type { OAuthTokenEntity } from './oauth-token.entity.js';
 
 /** The grant is dead or missing: only a new sign-in helps; the error carries where to sign in. */
@@ -7,6 +8,18 @@ export function reauthRequired(config: AppConfig, reason: string): AppError {
   return new AppError(AppErrorCode.ReauthRequired, `${reason}: sign in again`, {
     loginUrl: `${config.publicUrl}/auth/google`,
   });
+}
+
+/**
+ * The grant lacks scopes a caller needs: the user must grant them. The error carries them and the
+ * sign-in URL that asks Google for exactly those (on top of what was granted before).
+ */
+export function insufficientScope(config: AppConfig, missing: string[]): AppError {
+  return new AppError(
+    AppErrorCode.InsufficientScope,
+    `The Google grant lacks ${missing.length === 1 ? 'a scope' : 'scopes'} this needs: ask the user to grant ${missing.join(' ')}`,
+    { missingScopes: missing, loginUrl: scopeRequestUrl(config.publicUrl, missing) },
+  );
 }
 
 /** During an outage the current token is still served while it lasts. */

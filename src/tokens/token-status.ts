@@ -1,3 +1,6 @@
+import type { AppConfig } from '../config/app-config.js';
+import { missingScopes, parseScopes, unionScopes } from '../google/scopes.js';
+import { predictedGrantEnd } from './grant-lifetime.js';
 import { StoredTokenState, type OAuthTokenEntity } from './oauth-token.entity.js';
 
 export type TokenState = 'ACTIVE' | 'EXPIRED' | 'REAUTH_REQUIRED' | 'REVOKED';
@@ -6,14 +9,22 @@ export type TokenState = 'ACTIVE' | 'EXPIRED' | 'REAUTH_REQUIRED' | 'REVOKED';
 export interface TokenStatus {
   state: TokenState;
   scopes: string[];
+  missingScopes: string[];
   expiresAt: Date | null;
   expiresInSeconds: number | null;
   hasRefreshToken: boolean;
   lastRefreshedAt: Date | null;
   refreshCount: number;
+  refreshTokenIssuedAt: Date | null;
+  refreshTokensMinted: number;
+  predictedEndAt: Date | null;
 }
 
-export function tokenStatusOf(row: OAuthTokenEntity, now = new Date()): TokenStatus {
+export function tokenStatusOf(
+  row: OAuthTokenEntity,
+  google: AppConfig['google'],
+  now = new Date(),
+): TokenStatus {
   const expiresInSeconds =
     row.expiresAt === null
       ? null
@@ -21,12 +32,25 @@ export function tokenStatusOf(row: OAuthTokenEntity, now = new Date()): TokenSta
   return {
     state: stateOf(row, now),
     scopes: row.scopes.split(' ').filter(Boolean),
+    missingScopes: scopesAskedNotGranted(row, google),
     expiresAt: row.expiresAt,
     expiresInSeconds,
     hasRefreshToken: row.refreshTokenCiphertext !== null,
     lastRefreshedAt: row.lastRefreshedAt,
     refreshCount: row.refreshCount,
+    refreshTokenIssuedAt: row.refreshTokenCiphertext === null ? null : row.refreshTokenIssuedAt,
+    refreshTokensMinted: row.refreshTokensMinted,
+    predictedEndAt: predictedGrantEnd(row, google.publishingStatus),
   };
+}
+
+/** Scopes the app asked for (still allowed) that Google did not grant. */
+function scopesAskedNotGranted(row: OAuthTokenEntity, google: AppConfig['google']): string[] {
+  const allowed = new Set(google.allowedScopes);
+  const asked = unionScopes(google.scopes, row.requestedScopes).filter((scope) =>
+    allowed.has(scope),
+  );
+  return missingScopes(asked, parseScopes(row.scopes));
 }
 
 function stateOf(row: OAuthTokenEntity, now: Date): TokenState {
