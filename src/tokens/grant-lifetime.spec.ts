@@ -19,9 +19,7 @@ describe('grant lifetime', () => {
     expect(predictedGrantEnd({ ...withDrive, scopes: 'openid email profile' }, 'testing')).toBe(
       null,
     );
-    expect(predictedGrantEnd({ ...withDrive, refreshTokenCiphertext: null }, 'testing')).toBe(
-      null,
-    );
+    expect(predictedGrantEnd({ ...withDrive, refreshTokenCiphertext: null }, 'testing')).toBe(null);
   });
 
   it('calls a refresh token usable only on a live grant before its predicted end', () => {

@@ -178,7 +178,11 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       throw error;
     }
     if (refreshToken === null) {
-      await this.store.markReauthRequired(row, 'no_refresh_token', GrantFailureReason.NoRefreshToken);
+      await this.store.markReauthRequired(
+        row,
+        'no_refresh_token',
+        GrantFailureReason.NoRefreshToken,
+      );
       throw reauthRequired(this.config, 'no refresh token is stored');
     }
     const receivedAt = new Date();

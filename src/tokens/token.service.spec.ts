@@ -103,6 +103,22 @@ describe('TokenService', () => {
     });
   });
 
+  describe('scopeRequestUrl', () => {
+    it('BAD_USER_INPUT for no scope or one outside the allow-list', async () => {
+      const { service } = await start();
+      for (const scopes of [[], ['https://mail.google.com/']]) {
+        let error: unknown;
+        try {
+          service.scopeRequestUrl(scopes);
+        } catch (thrown) {
+          error = thrown;
+        }
+        expect((error as AppError).code).toBe(AppErrorCode.BadUserInput);
+      }
+      expect(service.scopeRequestUrl(['email'])).toMatch(/\/auth\/google\?scope=https/);
+    });
+  });
+
   describe('withAccessToken', () => {
     it('INSUFFICIENT_SCOPE with the missing scopes and a URL asking for them, before any call', async () => {
       const drive = 'https://www.googleapis.com/auth/drive.readonly';

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { upstreamUnavailable } from '../common/app-error.js';
+import { AppError, AppErrorCode, upstreamUnavailable } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
 import { GoogleClient } from '../google/google.client.js';
-import { missingScopes } from '../google/scopes.js';
+import { missingScopes, parseScopes, scopeRequestUrl } from '../google/scopes.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import type { TokenEventEntity } from './token-event.entity.js';
@@ -108,6 +108,26 @@ export class TokenService {
     } catch (error) {
       throw toAppError(error, this.logger);
     }
+  }
+
+  /**
+   * The sign-in URL that asks Google for these scopes on top of the user's grant (incremental
+   * authorization). BAD_USER_INPUT for none, or for any outside GOOGLE_ALLOWED_SCOPES.
+   */
+  scopeRequestUrl(scopes: readonly string[]): string {
+    const requested = parseScopes(scopes);
+    const allowed = new Set(this.config.google.allowedScopes);
+    const refused = requested.filter((scope) => !allowed.has(scope));
+    if (requested.length === 0 || refused.length > 0) {
+      throw new AppError(
+        AppErrorCode.BadUserInput,
+        requested.length === 0
+          ? 'scopes must name at least one scope'
+          : `scopes outside GOOGLE_ALLOWED_SCOPES: ${refused.join(' ').slice(0, 200)}`,
+        { argument: 'scopes' },
+      );
+    }
+    return scopeRequestUrl(this.config.publicUrl, requested);
   }
 
   /** The user's token events, newest first; never a secret. */

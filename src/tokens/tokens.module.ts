@@ -45,6 +45,13 @@ import { GoogleModule } from '../google/google.module.js';
     TokenEventsPruner,
     TokensResolver,
   ],
-  exports: [RefreshTokenBudget, TokenCipher, TokenStore, TokenService, TokenRevoker, ProactiveRefresher],
+  exports: [
+    RefreshTokenBudget,
+    TokenCipher,
+    TokenStore,
+    TokenService,
+    TokenRevoker,
+    ProactiveRefresher,
+  ],
 })
 export class TokensModule {}
