@@ -29,9 +29,13 @@ export function parseConsentPage(page: BrowserResponse): ConsentPage {
   };
 }
 
-/** Opens /auth/google and follows the redirect to the emulator's consent page. */
-export async function openConsentPage(browser: TestBrowser, appUrl: string): Promise<ConsentPage> {
-  const start = await browser.get(`${appUrl}/auth/google`);
+/** Opens /auth/google (or `path`) and follows the redirect to the emulator's consent page. */
+export async function openConsentPage(
+  browser: TestBrowser,
+  appUrl: string,
+  path = '/auth/google',
+): Promise<ConsentPage> {
+  const start = await browser.get(`${appUrl}${path}`);
   // GET /auth/google redirects to Google
   expect(start.status).toBe(302);
   // with a Location
@@ -50,6 +54,25 @@ export async function answerConsent(
     request_id: consent.requestId,
     sub,
     decision,
+  });
+  expect(answer.status).toBe(302);
+  expectPresent(answer.location);
+  return answer.location;
+}
+
+/** Allows the consent form with only `grantedScopes` ticked (granular consent); returns the redirect. */
+export async function answerConsentGranting(
+  browser: TestBrowser,
+  consent: ConsentPage,
+  sub: string,
+  grantedScopes: string[],
+): Promise<string> {
+  const answer = await browser.postForm(consent.action, {
+    request_id: consent.requestId,
+    sub,
+    scope_choice: 'shown',
+    granted_scope: grantedScopes.join(' '),
+    decision: 'allow',
   });
   expect(answer.status).toBe(302);
   expectPresent(answer.location);
