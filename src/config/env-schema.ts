@@ -74,7 +74,8 @@ export const environmentSchema = z.object({
     })
     .default('openid email profile'),
   GOOGLE_ALLOWED_SCOPES: optionalText.refine(
-    (value) => value === undefined || /^[\x21-\x7e]+( [\x21-\x7e]+)*$/.test(value.replace(/\s+/g, ' ')),
+    (value) =>
+      value === undefined || /^[\x21-\x7e]+( [\x21-\x7e]+)*$/.test(value.replace(/\s+/g, ' ')),
     { message: 'must be a space-separated scope list' },
   ),
   REFRESH_TOKEN_BUDGET_WARN_AT: count(90, 1, 100),

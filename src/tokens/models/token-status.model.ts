@@ -47,7 +47,8 @@ export class TokenStatusModel {
 
   @Field(() => Date, {
     nullable: true,
-    description: 'When Google issued the refresh token held now (null when none is held, or unknown).',
+    description:
+      'When Google issued the refresh token held now (null when none is held, or unknown).',
   })
   refreshTokenIssuedAt: Date | null;
 
