@@ -107,6 +107,7 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   app.enableShutdownHooks([...STOP_SIGNALS]);
   await app.listen({ port: config.port, host: config.host });
   logger.info(describeGoogle(config));
+  if (config.google.publishingStatus === 'testing') logger.warn(TESTING_STATUS_WARNING);
 
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -129,10 +130,14 @@ async function mountEmbeddedEmulator(
         clientId: google.clientId,
         clientSecret: google.clientSecret,
         redirectUris: [google.callbackUrl],
+        publishingStatus: google.publishingStatus,
       },
     ],
   });
 }
+
+const TESTING_STATUS_WARNING =
+  "GOOGLE_APP_PUBLISHING_STATUS=testing: Google ends the refresh tokens of apps in Testing 7 days after they were issued (unless only openid, email and profile were granted), so users must sign in again weekly; tokenStatus shows each grant's predicted end. Publish the OAuth consent screen to keep grants alive.";
 
 function describeGoogle(config: AppConfig): string {
   const where = `listening on ${config.publicUrl}`;

@@ -10,6 +10,7 @@ const PAGE_STATUS: Record<AppErrorCode, number> = {
   [AppErrorCode.Forbidden]: 403,
   [AppErrorCode.BadUserInput]: 400,
   [AppErrorCode.RateLimited]: 429,
+  [AppErrorCode.InsufficientScope]: 403,
   [AppErrorCode.UpstreamUnavailable]: 503,
   [AppErrorCode.Internal]: 500,
 };

@@ -10,6 +10,7 @@ import { TokensModule } from '../tokens/tokens.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AccountController } from './account.controller.js';
 import { AuthCookies } from './cookies.js';
+import { ConsentPolicy } from './google/consent-policy.js';
 import { GoogleStrategy } from './google/google.strategy.js';
 import { LoginStateEntity } from './google/login-state.entity.js';
 import { LoginStateStore } from './google/login-state.store.js';
@@ -38,6 +39,7 @@ import { SignOutResolver } from './sign-out.resolver.js';
       useFactory: (config: AppConfig) => new AuthCookies(config.session),
     },
     LoginStateStore,
+    ConsentPolicy,
     GoogleStrategy,
     SignInService,
     SignOutResolver,

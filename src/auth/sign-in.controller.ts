@@ -36,6 +36,13 @@ export class SignInController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const completed = await this.signIn.complete(answered, this.cookies.readSession(request));
+    if ('consentRoundPath' in completed) {
+      await reply
+        .header('Cache-Control', 'no-store')
+        .header('Referrer-Policy', 'no-referrer')
+        .redirect(completed.consentRoundPath, 303);
+      return;
+    }
     this.cookies.setSession(reply, completed.sessionId);
     await reply
       .header('Cache-Control', 'no-store')

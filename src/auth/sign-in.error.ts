@@ -6,6 +6,7 @@ export enum SignInErrorCode {
   DomainNotAllowed = 'DOMAIN_NOT_ALLOWED',
   ProviderError = 'PROVIDER_ERROR',
   UpstreamUnavailable = 'UPSTREAM_UNAVAILABLE',
+  ScopeNotAllowed = 'SCOPE_NOT_ALLOWED',
 }
 
 /** HTTP status and the sentence a person sees for each way a sign-in can fail. */
@@ -27,6 +28,10 @@ export const SIGN_IN_ERRORS: Record<SignInErrorCode, { status: number; title: st
   [SignInErrorCode.ProviderError]: {
     status: 502,
     title: 'Google reported an error during sign-in.',
+  },
+  [SignInErrorCode.ScopeNotAllowed]: {
+    status: 400,
+    title: 'This app may not ask Google for one of the scopes requested.',
   },
   [SignInErrorCode.UpstreamUnavailable]: {
     status: 503,

@@ -6,6 +6,7 @@ export enum AppErrorCode {
   BadUserInput = 'BAD_USER_INPUT',
   Forbidden = 'FORBIDDEN',
   RateLimited = 'RATE_LIMITED',
+  InsufficientScope = 'INSUFFICIENT_SCOPE',
   Internal = 'INTERNAL',
 }
 
@@ -14,7 +15,7 @@ export class AppError extends Error {
   constructor(
     readonly code: AppErrorCode,
     message: string,
-    readonly details: Record<string, string | number | boolean> = {},
+    readonly details: Record<string, string | number | boolean | string[]> = {},
   ) {
     super(message);
     this.name = 'AppError';

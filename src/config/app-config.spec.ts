@@ -49,6 +49,24 @@ describe('loadConfig', () => {
     expect(external.emulatorUrl).toBe('http://127.0.0.1:4000');
   });
 
+  it('allows the sign-in scopes by default, and GOOGLE_ALLOWED_SCOPES on top (canonical forms)', () => {
+    const drive = 'https://www.googleapis.com/auth/drive.readonly';
+    const signIn = [
+      'openid',
+      'https://www.googleapis.com/auth/userinfo.email',
+      'https://www.googleapis.com/auth/userinfo.profile',
+    ];
+    expect(loadConfig({}).google.allowedScopes).toEqual(signIn);
+    expect(loadConfig({ GOOGLE_ALLOWED_SCOPES: `${drive} email` }).google.allowedScopes).toEqual([
+      ...signIn,
+      drive,
+    ]);
+    expect(loadConfig({}).google.refreshTokenWarnAt).toBe(90);
+    expect(problemsOf({ REFRESH_TOKEN_BUDGET_WARN_AT: '0' })[0]).toMatch(
+      /^REFRESH_TOKEN_BUDGET_WARN_AT must be a whole number from 1 to 100/,
+    );
+  });
+
   it('reads PostgreSQL from DATABASE_URL', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@db:5432/tk' }).database).toEqual({
       type: 'postgres',

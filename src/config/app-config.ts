@@ -1,5 +1,6 @@
 import { describeIssues, environmentSchema, type Environment } from './env-schema.js';
 import { parseKeyring, type Keyring } from './keyring.js';
+import { unionScopes } from '../google/scopes.js';
 
 export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'postgres'; url: string };
 
@@ -21,6 +22,10 @@ export interface AppConfig {
     clientId: string;
     clientSecret: string;
     scopes: string[];
+    /** Canonical scopes that may be asked for later (`GET /auth/google?scope=`); always holds the sign-in scopes. */
+    allowedScopes: string[];
+    /** A user with this many refresh tokens minted is warned about (Google keeps the newest 100). */
+    refreshTokenWarnAt: number;
     /** Base URL of the emulator, when one is used; its discovery document names it as issuer. */
     emulatorUrl?: string;
     callbackUrl: string;
@@ -191,6 +196,8 @@ function resolveGoogle(
 ): AppConfig['google'] {
   const shared = {
     scopes: vars.GOOGLE_SCOPES.split(/\s+/),
+    allowedScopes: unionScopes(vars.GOOGLE_SCOPES, vars.GOOGLE_ALLOWED_SCOPES),
+    refreshTokenWarnAt: vars.REFRESH_TOKEN_BUDGET_WARN_AT,
     callbackUrl: `${publicUrl}/auth/google/callback`,
     httpTimeoutMs: vars.GOOGLE_HTTP_TIMEOUT_MS,
     allowedHostedDomain: vars.GOOGLE_ALLOWED_HOSTED_DOMAIN?.toLowerCase() ?? null,

@@ -73,6 +73,12 @@ export const environmentSchema = z.object({
       message: 'must be a space-separated scope list starting with openid',
     })
     .default('openid email profile'),
+  GOOGLE_ALLOWED_SCOPES: optionalText.refine(
+    (value) =>
+      value === undefined || /^[\x21-\x7e]+( [\x21-\x7e]+)*$/.test(value.replace(/\s+/g, ' ')),
+    { message: 'must be a space-separated scope list' },
+  ),
+  REFRESH_TOKEN_BUDGET_WARN_AT: count(90, 1, 100),
   GOOGLE_ALLOWED_HOSTED_DOMAIN: optionalText.refine(
     (value) => value === undefined || /^[a-z0-9.-]+\.[a-z]{2,}$/i.test(value),
     {

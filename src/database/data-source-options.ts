@@ -15,6 +15,7 @@ import { SessionParents1764748800000 } from '../../migrations/1764748800000-sess
 import { TokenLifetime1764752400000 } from '../../migrations/1764752400000-token-lifetime.js';
 import { TokenEventsCreatedAt1764756000000 } from '../../migrations/1764756000000-token-events-created-at.js';
 import { GrantFailureReason1764842400000 } from '../../migrations/1764842400000-grant-failure-reason.js';
+import { RequestedScopes1764846000000 } from '../../migrations/1764846000000-requested-scopes.js';
 import { TokenEventReason1764853200000 } from '../../migrations/1764853200000-token-event-reason.js';
 import { SqlLogger, type SqlLogSink } from './sql-logger.js';
 import { PendingRevocationEntity } from '../tokens/pending-revocation.entity.js';
@@ -36,6 +37,7 @@ export const MIGRATIONS = [
   TokenLifetime1764752400000,
   TokenEventsCreatedAt1764756000000,
   GrantFailureReason1764842400000,
+  RequestedScopes1764846000000,
   TokenEventReason1764853200000,
 ];
 

@@ -19,6 +19,8 @@ function googleAt(emulatorUrl: string): AppConfig['google'] {
     mode: 'external-emulator',
     ...EMULATOR_CLIENT,
     scopes: ['openid', 'email'],
+    allowedScopes: ['openid', 'https://www.googleapis.com/auth/userinfo.email'],
+    refreshTokenWarnAt: 90,
     emulatorUrl,
     callbackUrl: 'http://app.test/auth/google/callback',
     httpTimeoutMs: 1000,

@@ -74,6 +74,7 @@ async function tryToRegister(google: AppConfig['google']): Promise<string | unde
         client_id: google.clientId,
         client_secret: google.clientSecret,
         redirect_uris: [google.callbackUrl],
+        publishing_status: google.publishingStatus,
       }),
       headersTimeout: 5000,
       bodyTimeout: 5000,

@@ -1,6 +1,8 @@
-import { Controller, Get, Header, Req } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AuthCookies } from '../auth/cookies.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { tokenStatusOf } from '../tokens/token-status.js';
 import { TokenStore } from '../tokens/token-store.service.js';
@@ -14,6 +16,7 @@ export class HomeController {
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
     private readonly tokens: TokenStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get()
@@ -24,6 +27,6 @@ export class HomeController {
     const user = session ? await this.users.findById(session.userId) : null;
     if (!user) return renderHomePage(null);
     const row = await this.tokens.findByUser(user.id);
-    return renderHomePage({ user, token: row ? tokenStatusOf(row) : null });
+    return renderHomePage({ user, token: row ? tokenStatusOf(row, this.config.google) : null });
   }
 }

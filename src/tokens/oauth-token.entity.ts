@@ -53,6 +53,10 @@ export class OAuthTokenEntity {
   @Column({ type: 'text' })
   scopes: string;
 
+  /** Canonical scopes the app asked this user for, at sign-in and later; null on older rows. */
+  @Column({ name: 'requested_scopes', type: 'text', nullable: true })
+  requestedScopes: string | null;
+
   @Column({ name: 'token_type', type: 'varchar', length: 32, default: 'Bearer' })
   tokenType: string;
 

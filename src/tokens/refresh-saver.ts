@@ -9,6 +9,7 @@ import { Gauge, Histogram } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { OAuthTokenEntity } from './oauth-token.entity.js';
 import { RefreshSpool } from './refresh-spool.js';
+import { RefreshTokenBudget } from './refresh-token-budget.js';
 import type { RefreshNote } from './token-merge.js';
 import { TokenStore } from './token-store.service.js';
 
@@ -17,7 +18,7 @@ interface PendingSave {
   baseVersion: number;
   refreshed: OAuthTokenEntity;
   /** What the REFRESHED event says. */
-  note: Pick<RefreshNote, 'code' | 'detail'>;
+  note: Pick<RefreshNote, 'code' | 'detail' | 'refreshTokenRotated'>;
   /** The spool slot holding a copy (only when Google replaced the refresh token). */
   slot: string | null;
   failures: number;
@@ -45,6 +46,7 @@ export class RefreshSaver implements OnApplicationBootstrap, BeforeApplicationSh
   constructor(
     private readonly store: TokenStore,
     private readonly spool: RefreshSpool,
+    private readonly budget: RefreshTokenBudget,
     metrics: MetricsService,
   ) {
     this.spoolSeconds = new Histogram({
@@ -85,7 +87,11 @@ export class RefreshSaver implements OnApplicationBootstrap, BeforeApplicationSh
       const pending: PendingSave = {
         baseVersion,
         refreshed,
-        note: { code: null, detail: 'refresh token rotated; replayed from the spool at start-up' },
+        note: {
+          refreshTokenRotated: true,
+          code: null,
+          detail: 'refresh token rotated; replayed from the spool at start-up',
+        },
         slot,
         failures: 0,
       };
@@ -181,7 +187,16 @@ export class RefreshSaver implements OnApplicationBootstrap, BeforeApplicationSh
         `The refreshed token of user ${pending.refreshed.userId} was superseded before it was stored (a sign-in or revocation came first)`,
       );
     }
+    if (saved !== null && pending.note.refreshTokenRotated) return this.countMint(saved);
     return saved;
+  }
+
+  /** A rotation minted a refresh token: the stored count (a spooled row does not carry it) goes to the budget. */
+  private async countMint(saved: OAuthTokenEntity): Promise<OAuthTokenEntity> {
+    const stored = await this.store.findById(saved.id).catch(() => null);
+    if (stored === null) return saved;
+    this.budget.noteMinted(saved.userId, stored.refreshTokensMinted);
+    return { ...saved, refreshTokensMinted: stored.refreshTokensMinted };
   }
 
   private hold(pending: PendingSave): void {

@@ -278,6 +278,7 @@ function fromRecord(record: SpoolRecord): SpooledRefresh {
       // Not written back: saveRefresh writes only refreshColumns.
       refreshTokenIssuedAt: null,
       refreshTokensMinted: 0,
+      requestedScopes: null,
       createdAt: refreshedAt,
       updatedAt: refreshedAt,
     },

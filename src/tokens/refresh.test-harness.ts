@@ -11,6 +11,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { GrantFailureReason } from './grant-failure-reason.js';
 import { RefreshSaver } from './refresh-saver.js';
+import { RefreshTokenBudget } from './refresh-token-budget.js';
 import { RefreshSpool, type SpooledRefresh } from './refresh-spool.js';
 import { TokenEventType } from './token-event.entity.js';
 import type { MergedTokens } from './token-merge.js';
@@ -31,6 +32,7 @@ export function tokenRow(overrides: Partial<OAuthTokenEntity> = {}): OAuthTokenE
     refreshTokenCiphertext: '1//refresh-1',
     keyId: 'k',
     scopes: 'openid email',
+    requestedScopes: null,
     tokenType: 'Bearer',
     expiresAt: new Date(now.getTime() + 3_599_000),
     lifetimeSeconds: 3599,
@@ -76,6 +78,10 @@ export class FakeTokenStore {
 
   findByUser(userId: string): Promise<OAuthTokenEntity | null> {
     return Promise.resolve(this.row && this.row.userId === userId ? { ...this.row } : null);
+  }
+
+  findById(id: string): Promise<OAuthTokenEntity | null> {
+    return Promise.resolve(this.row && this.row.id === id ? { ...this.row } : null);
   }
 
   tryAcquireLease(
@@ -331,6 +337,7 @@ export async function startRefreshCore(
       providers: [
         TokenRefresher,
         RefreshSaver,
+        RefreshTokenBudget,
         TokenService,
         { provide: TokenStore, useValue: store },
         { provide: GoogleClient, useValue: google },

@@ -1,6 +1,7 @@
 import { AppError, AppErrorCode, upstreamUnavailable } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import type { GrantFailureReason } from './grant-failure-reason.js';
+import { scopeRequestUrl } from '../google/scopes.js';
 import type { OAuthTokenEntity } from './oauth-token.entity.js';
 
 /**
@@ -16,6 +17,18 @@ export function reauthRequired(
     loginUrl: `${config.publicUrl}/auth/google`,
     reason,
   });
+}
+
+/**
+ * The grant lacks scopes a caller needs: the user must grant them. The error carries them and the
+ * sign-in URL that asks Google for exactly those (on top of what was granted before).
+ */
+export function insufficientScope(config: AppConfig, missing: string[]): AppError {
+  return new AppError(
+    AppErrorCode.InsufficientScope,
+    `The Google grant lacks ${missing.length === 1 ? 'a scope' : 'scopes'} this needs: ask the user to grant ${missing.join(' ')}`,
+    { missingScopes: missing, loginUrl: scopeRequestUrl(config.publicUrl, missing) },
+  );
 }
 
 /**

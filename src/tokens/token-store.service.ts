@@ -13,6 +13,7 @@ import {
   type RefreshNote,
 } from './token-merge.js';
 import { expiryFrom, type TokenResponse } from '../google/token-response.js';
+import { unionScopes } from '../google/scopes.js';
 
 const PROVIDER = 'google';
 const INVALID_GRANT = 'invalid_grant';
@@ -103,14 +104,20 @@ export class TokenStore {
     userId: string,
     response: TokenResponse,
     receivedAt: Date,
-  ): Promise<void> {
+    requestedScopes: readonly string[] = [],
+  ): Promise<SignInWrite> {
     // A refresh on another instance may write between our read and our write: the write only
     // applies to the version read, so a rotated refresh token is never replaced by an older one.
     for (let attempt = 1; ; attempt++) {
       const existing = await manager
         .getRepository(OAuthTokenEntity)
         .findOneBy({ userId, provider: PROVIDER });
-      if (await this.writeSignIn(manager, userId, existing, response, receivedAt)) return;
+      const written = await this.writeSignIn(manager, userId, existing, {
+        response,
+        receivedAt,
+        requestedScopes,
+      });
+      if (written) return written;
       if (attempt === SIGN_IN_WRITE_ATTEMPTS)
         throw new Error('the token row kept changing during sign-in');
     }
@@ -120,16 +127,18 @@ export class TokenStore {
     manager: EntityManager,
     userId: string,
     existing: OAuthTokenEntity | null,
-    response: TokenResponse,
-    receivedAt: Date,
-  ): Promise<boolean> {
+    { response, receivedAt, requestedScopes }: SignInAnswer,
+  ): Promise<SignInWrite | null> {
     const rows = manager.getRepository(OAuthTokenEntity);
     const id = existing?.id ?? randomUUID();
     const refreshToken =
       response.refreshToken ?? (existing ? this.readableRefreshToken(existing) : null);
+    const mint = mintOf(existing, response, receivedAt);
     const values = {
       ...this.encryptTokens(id, response.accessToken, refreshToken),
+      ...mint.columns,
       scopes: response.scope ?? '',
+      requestedScopes: unionScopes(existing?.requestedScopes, requestedScopes).join(' '),
       tokenType: response.tokenType ?? 'Bearer',
       expiresAt: expiryFrom(response, receivedAt),
       lifetimeSeconds: response.expiresInSeconds,
@@ -145,7 +154,7 @@ export class TokenStore {
         { id, version: existing.version },
         { ...values, version: existing.version + 1 },
       );
-      if (affected !== 1) return false;
+      if (affected !== 1) return null;
     } else {
       await rows.insert({ id, userId, provider: PROVIDER, ...values, version: 1 });
     }
@@ -165,7 +174,7 @@ export class TokenStore {
       code: response.expiresInAssumed ? EXPIRES_IN_UNUSABLE : null,
       detail,
     });
-    return true;
+    return { minted: mint.minted, refreshTokensMinted: mint.refreshTokensMinted };
   }
 
   /**
@@ -230,6 +239,10 @@ export class TokenStore {
       version: row.version + 1,
       lastRefreshedAt: refreshedAt,
       refreshCount: row.refreshCount + 1,
+      ...(merged.refreshTokenRotated && {
+        refreshTokenIssuedAt: refreshedAt,
+        refreshTokensMinted: row.refreshTokensMinted + 1,
+      }),
       lastErrorCode: null,
       failureReason: null,
       refreshLeaseOwner: null,
@@ -249,10 +262,17 @@ export class TokenStore {
   async saveRefresh(
     baseVersion: number,
     refreshed: OAuthTokenEntity,
-    note: Pick<RefreshNote, 'code' | 'detail'>,
+    note: Pick<RefreshNote, 'code' | 'detail' | 'refreshTokenRotated'>,
   ): Promise<OAuthTokenEntity | null> {
     let detail = note.detail;
-    const values = refreshColumns(refreshed);
+    const values = {
+      ...refreshColumns(refreshed),
+      // Counted in SQL: a row replayed from the spool does not carry the count it was computed from.
+      ...(note.refreshTokenRotated && {
+        refreshTokenIssuedAt: refreshed.lastRefreshedAt,
+        refreshTokensMinted: () => 'refresh_tokens_minted + 1',
+      }),
+    };
     const saved = await this.tokens.update(
       { id: refreshed.id, version: baseVersion },
       { ...values, version: baseVersion + 1 },
@@ -382,6 +402,40 @@ export class TokenStore {
       return null;
     }
   }
+}
+
+/** What a sign-in brings to store. */
+interface SignInAnswer {
+  response: TokenResponse;
+  receivedAt: Date;
+  /** The scopes this sign-in asked for; added to those asked before. */
+  requestedScopes: readonly string[];
+}
+
+/** What a stored sign-in did to the refresh-token budget. */
+export interface SignInWrite {
+  /** Google minted a new refresh token at this sign-in. */
+  minted: boolean;
+  refreshTokensMinted: number;
+}
+
+/**
+ * The refresh-token count after a sign-in: one more when Google sent a refresh token. A revoked
+ * grant held none that Google still counts, so its count starts again.
+ */
+function mintOf(existing: OAuthTokenEntity | null, response: TokenResponse, receivedAt: Date) {
+  const before =
+    existing === null || existing.state === StoredTokenState.Revoked
+      ? 0
+      : existing.refreshTokensMinted;
+  if (response.refreshToken === undefined) {
+    return { minted: false, refreshTokensMinted: before, columns: { refreshTokensMinted: before } };
+  }
+  return {
+    minted: true,
+    refreshTokensMinted: before + 1,
+    columns: { refreshTokenIssuedAt: receivedAt, refreshTokensMinted: before + 1 },
+  };
 }
 
 /** Binds a ciphertext to its row and column, so it cannot be moved to another user. */

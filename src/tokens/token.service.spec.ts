@@ -103,7 +103,54 @@ describe('TokenService', () => {
     });
   });
 
+  describe('scopeRequestUrl', () => {
+    it('BAD_USER_INPUT for no scope or one outside the allow-list', async () => {
+      const { service } = await start();
+      for (const scopes of [[], ['https://mail.google.com/']]) {
+        let error: unknown;
+        try {
+          service.scopeRequestUrl(scopes);
+        } catch (thrown) {
+          error = thrown;
+        }
+        expect((error as AppError).code).toBe(AppErrorCode.BadUserInput);
+      }
+      expect(service.scopeRequestUrl(['email'])).toMatch(/\/auth\/google\?scope=https/);
+    });
+  });
+
   describe('withAccessToken', () => {
+    it('INSUFFICIENT_SCOPE with the missing scopes and a URL asking for them, before any call', async () => {
+      const drive = 'https://www.googleapis.com/auth/drive.readonly';
+      const { service, store, google, config } = await start();
+      store.row = tokenRow({ scopes: 'openid https://www.googleapis.com/auth/userinfo.email' });
+      let called = false;
+      const error = await errorOf(
+        service.withAccessToken(USER, () => Promise.resolve((called = true)), {
+          scopes: ['email', drive],
+        }),
+      );
+      expect(error.code).toBe(AppErrorCode.InsufficientScope);
+      expect(error.details.missingScopes).toEqual([drive]);
+      expect(error.details.loginUrl).toBe(
+        `${config.publicUrl}/auth/google?scope=${encodeURIComponent(drive)}`,
+      );
+      expect(called).toBe(false);
+      expect(google.calls).toBe(0);
+    });
+
+    it('calls with the token when every scope needed was granted (short names match full ones)', async () => {
+      const { service } = await start();
+      const token = await service.withAccessToken(
+        USER,
+        (accessToken) => Promise.resolve(accessToken),
+        {
+          scopes: ['openid', 'https://www.googleapis.com/auth/userinfo.email'],
+        },
+      );
+      expect(token).toBe('ya29.v1');
+    });
+
     it('a 401 from Google refreshes once and retries once with the new token', async () => {
       const { service, google } = await start();
       const used: string[] = [];

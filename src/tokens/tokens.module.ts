@@ -10,6 +10,7 @@ import { TokenStore } from './token-store.service.js';
 import { ProactiveRefresher } from './proactive-refresher.js';
 import { RefreshSaver } from './refresh-saver.js';
 import { RefreshSpool } from './refresh-spool.js';
+import { RefreshTokenBudget } from './refresh-token-budget.js';
 import { TokenRefresher } from './token-refresher.js';
 import { TokenService } from './token.service.js';
 import { TokenRevoker } from './token-revoker.js';
@@ -36,6 +37,7 @@ import { GoogleModule } from '../google/google.module.js';
     },
     TokenStore,
     RefreshSaver,
+    RefreshTokenBudget,
     TokenRefresher,
     ProactiveRefresher,
     TokenService,
@@ -43,6 +45,13 @@ import { GoogleModule } from '../google/google.module.js';
     TokenEventsPruner,
     TokensResolver,
   ],
-  exports: [TokenCipher, TokenStore, TokenService, TokenRevoker, ProactiveRefresher],
+  exports: [
+    RefreshTokenBudget,
+    TokenCipher,
+    TokenStore,
+    TokenService,
+    TokenRevoker,
+    ProactiveRefresher,
+  ],
 })
 export class TokensModule {}

@@ -63,6 +63,14 @@ export class TokensResolver {
     return this.revoker.revoke(caller.userId);
   }
 
+  @Mutation(() => String, {
+    description:
+      'The sign-in URL that asks Google for these scopes on top of those granted (incremental authorization). Only scopes of GOOGLE_ALLOWED_SCOPES; anything else is BAD_USER_INPUT.',
+  })
+  requestScopes(@Args('scopes', { type: () => [String] }) scopes: string[]): string {
+    return this.tokens.scopeRequestUrl(scopes);
+  }
+
   @Mutation(() => TokenStatusModel, {
     description: 'Refresh the access token now, whatever its expiry.',
   })

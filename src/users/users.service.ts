@@ -13,6 +13,10 @@ export class UsersService {
     return this.users.findOneBy({ id });
   }
 
+  findByGoogleSub(googleSub: string): Promise<UserEntity | null> {
+    return this.users.findOneBy({ googleSub });
+  }
+
   /** The user with this Google `sub`, created or brought up to date; never matched by email. */
   async upsertFromIdentity(
     manager: EntityManager,

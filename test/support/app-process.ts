@@ -21,8 +21,8 @@ export interface AppProcess {
 export interface AppProcessOptions {
   databaseUrl: string;
   emulatorUrl: string;
-  /** The address browsers use; give every instance behind one "balancer" the same one. */
-  publicUrl: string;
+  /** The address browsers use; give every instance behind one "balancer" the same one. Default: its own URL. */
+  publicUrl?: string;
   /** Shared by the instances of one deployment. */
   sessionSecret?: string;
   /** Any other variable, e.g. REFRESH_LEASE_SECONDS. */

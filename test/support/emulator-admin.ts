@@ -88,3 +88,35 @@ export async function emulatorAdmin<Answer = Record<string, unknown>>(
   if (!response.ok) throw new Error(`emulator ${method} ${path} answered ${response.status}`);
   return (await response.json()) as Answer;
 }
+
+/** What a user granted a client at the emulator (never a token). */
+export interface EmulatorGrant {
+  client_id: string;
+  sub: string;
+  scopes: string[];
+  live_refresh_tokens: number;
+  refresh_tokens_minted: number;
+}
+
+export async function emulatorGrant(
+  emulatorUrl: string,
+  sub: string,
+): Promise<EmulatorGrant | undefined> {
+  const response = await fetch(`${emulatorUrl}/__emulator/grants?sub=${encodeURIComponent(sub)}`);
+  if (!response.ok) throw new Error(`emulator grants answered ${response.status}`);
+  return ((await response.json()) as { grants: EmulatorGrant[] }).grants[0];
+}
+
+/** Adds a Google account to the consent page; returns its sub. */
+export async function addEmulatorUser(
+  emulatorUrl: string,
+  user: { email: string; name: string },
+): Promise<string> {
+  const response = await fetch(`${emulatorUrl}/__emulator/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(user),
+  });
+  if (response.status !== 201) throw new Error(`emulator users answered ${response.status}`);
+  return ((await response.json()) as { sub: string }).sub;
+}

@@ -29,9 +29,13 @@ export function parseConsentPage(page: BrowserResponse): ConsentPage {
   };
 }
 
-/** Opens /auth/google and follows the redirect to the emulator's consent page. */
-export async function openConsentPage(browser: TestBrowser, appUrl: string): Promise<ConsentPage> {
-  const start = await browser.get(`${appUrl}/auth/google`);
+/** Opens /auth/google (or `path`) and follows the redirect to the emulator's consent page. */
+export async function openConsentPage(
+  browser: TestBrowser,
+  appUrl: string,
+  path = '/auth/google',
+): Promise<ConsentPage> {
+  const start = await browser.get(`${appUrl}${path}`);
   // GET /auth/google redirects to Google
   expect(start.status).toBe(302);
   // with a Location
@@ -56,11 +60,51 @@ export async function answerConsent(
   return answer.location;
 }
 
+/** Allows the consent form with only `grantedScopes` ticked (granular consent); returns the redirect. */
+export async function answerConsentGranting(
+  browser: TestBrowser,
+  consent: ConsentPage,
+  sub: string,
+  grantedScopes: string[],
+): Promise<string> {
+  const answer = await browser.postForm(consent.action, {
+    request_id: consent.requestId,
+    sub,
+    scope_choice: 'shown',
+    granted_scope: grantedScopes.join(' '),
+    decision: 'allow',
+  });
+  expect(answer.status).toBe(302);
+  expectPresent(answer.location);
+  return answer.location;
+}
+
+/**
+ * A callback that stored nothing and sent the browser round for a refresh token (Google sent none
+ * and none usable was held): completes that second consent, with prompt=consent, as `sub`. Any
+ * other callback is returned as it is. `toApp` maps Google's redirect to the app's address.
+ */
+export async function finishConsentRound(
+  browser: TestBrowser,
+  callback: BrowserResponse,
+  sub: string,
+  toApp: (url: string) => string = (url) => url,
+): Promise<BrowserResponse> {
+  if (callback.status !== 303 || !callback.location) return callback;
+  if (new URL(callback.location).pathname !== '/auth/google') return callback;
+  const start = await browser.get(callback.location);
+  expect(start.status).toBe(302);
+  expectPresent(start.location);
+  const consent = parseConsentPage(await browser.get(start.location));
+  return browser.get(toApp(await answerConsent(browser, consent, 'allow', sub)));
+}
+
 /** The whole sign-in as a person does it; returns the callback URL used and the final page. */
 export async function signIn(browser: TestBrowser, appUrl: string, sub?: string) {
   const consent = await openConsentPage(browser, appUrl);
-  const callbackUrl = await answerConsent(browser, consent, 'allow', sub);
-  const callback = await browser.get(callbackUrl);
+  const chosen = sub ?? consent.subs[0];
+  const callbackUrl = await answerConsent(browser, consent, 'allow', chosen);
+  const callback = await finishConsentRound(browser, await browser.get(callbackUrl), chosen);
   const [, ...rest] = await browser.follow(callback);
   return { callbackUrl, callback, finalPage: rest.at(-1) ?? callback };
 }

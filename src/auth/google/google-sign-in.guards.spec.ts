@@ -9,6 +9,7 @@ import { loadConfig, type AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { AuthCookies } from '../cookies.js';
 import { SignInError, SignInErrorCode } from '../sign-in.error.js';
+import { ConsentPolicy } from './consent-policy.js';
 import { GoogleCallbackGuard } from './google-callback.guard.js';
 import { GoogleStartGuard } from './google-start.guard.js';
 import { GoogleStrategy } from './google.strategy.js';
@@ -126,6 +127,8 @@ class FakeLoginStates {
       codeVerifier: entry.verifier,
       nonceHash: 'nonce-hash',
       returnTo: entry.start.returnTo,
+      requestedScopes: entry.start.requestedScopes,
+      promptedConsent: entry.start.promptedConsent,
     };
     this.consumed.set(request, consumed);
     return Promise.resolve(consumed);
@@ -133,6 +136,15 @@ class FakeLoginStates {
 
   consumedBy(request: FastifyRequest): ConsumedLoginState | undefined {
     return this.consumed.get(request);
+  }
+}
+
+/** The consent policy, answering as the test says (the real one reads sessions and tokens). */
+class FakeConsentPolicy {
+  neededAtStartAnswer = false;
+
+  neededAtStart(): Promise<boolean> {
+    return Promise.resolve(this.neededAtStartAnswer);
   }
 }
 
@@ -185,6 +197,7 @@ async function expectSignInError(promise: Promise<unknown>, code: SignInErrorCod
 describe('Google sign-in guards (passport on Fastify)', () => {
   const google = new FakeTokenEndpoint();
   const states = new FakeLoginStates();
+  const consentPolicy = new FakeConsentPolicy();
   let module: INestApplicationContext;
   let startGuard: GoogleStartGuard;
   let callbackGuard: GoogleCallbackGuard;
@@ -195,6 +208,7 @@ describe('Google sign-in guards (passport on Fastify)', () => {
       PUBLIC_URL: 'http://app.test',
       GOOGLE_EMULATOR_URL: google.url,
       GOOGLE_HTTP_TIMEOUT_MS: '1500',
+      GOOGLE_ALLOWED_SCOPES: 'https://www.googleapis.com/auth/drive.readonly',
     }) as AppConfig;
     // The real strategy and guards, with the state store and Google replaced by fakes.
     // (@nestjs/testing's Test.createTestingModule is not installed; this is the same container.)
@@ -210,6 +224,7 @@ describe('Google sign-in guards (passport on Fastify)', () => {
           { provide: APP_CONFIG, useValue: config },
           { provide: LoginStateStore, useValue: states },
           { provide: AuthCookies, useValue: new AuthCookies(config.session) },
+          { provide: ConsentPolicy, useValue: consentPolicy },
           GoogleStrategy,
           GoogleStartGuard,
           GoogleCallbackGuard,
@@ -229,6 +244,7 @@ describe('Google sign-in guards (passport on Fastify)', () => {
   afterEach(() => {
     google.answer = 'ok';
     states.failSaves = false;
+    consentPolicy.neededAtStartAnswer = false;
     jest.restoreAllMocks();
   });
 
@@ -258,7 +274,8 @@ describe('Google sign-in guards (passport on Fastify)', () => {
         response_type: 'code',
         redirect_uri: CALLBACK_URL,
         access_type: 'offline',
-        prompt: 'consent',
+        scope:
+          'openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile',
         include_granted_scopes: 'true',
         code_challenge_method: 'S256',
         code_challenge: createHash('sha256').update(saved!.verifier).digest('base64url'),
@@ -269,6 +286,44 @@ describe('Google sign-in guards (passport on Fastify)', () => {
         browserBinding: started.browserBinding,
         returnTo: '/playground',
       });
+    });
+
+    it('sends no prompt=consent unless the consent policy or the query asks for it', async () => {
+      expect((await startSignIn()).consentUrl.searchParams.has('prompt')).toBe(false);
+      consentPolicy.neededAtStartAnswer = true;
+      const forced = await startSignIn();
+      expect(forced.consentUrl.searchParams.get('prompt')).toBe('consent');
+      expect(states.started.get(forced.state)?.start.promptedConsent).toBe(true);
+      consentPolicy.neededAtStartAnswer = false;
+      const secondRound = await startSignIn({
+        prompt: 'consent',
+        login_hint: '104892461539281739254',
+      });
+      expect(secondRound.consentUrl.searchParams.get('prompt')).toBe('consent');
+      expect(secondRound.consentUrl.searchParams.get('login_hint')).toBe('104892461539281739254');
+    });
+
+    it('adds allowed scopes of ?scope= and saves them with the state', async () => {
+      const drive = 'https://www.googleapis.com/auth/drive.readonly';
+      const { consentUrl, state } = await startSignIn({ scope: drive });
+      expect(consentUrl.searchParams.get('scope')?.split(' ')).toEqual([
+        'openid',
+        'https://www.googleapis.com/auth/userinfo.email',
+        'https://www.googleapis.com/auth/userinfo.profile',
+        drive,
+      ]);
+      expect(consentUrl.searchParams.get('include_granted_scopes')).toBe('true');
+      expect(states.started.get(state)?.start.requestedScopes).toContain(drive);
+    });
+
+    it('refuses a scope outside the allow-list before saving any state', async () => {
+      const saved = states.started.size;
+      const request = fakeRequest({ scope: 'https://mail.google.com/' });
+      await expectSignInError(
+        startGuard.canActivate(httpContext(request, fakeReply())),
+        SignInErrorCode.ScopeNotAllowed,
+      );
+      expect(states.started.size).toBe(saved);
     });
 
     it('gives each sign-in its own binding, nonce and state', async () => {

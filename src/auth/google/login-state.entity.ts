@@ -22,6 +22,14 @@ export class LoginStateEntity {
   @Column({ name: 'return_to', type: 'varchar', length: 512, default: '/' })
   returnTo: string;
 
+  /** The scopes this sign-in asked Google for (canonical, space-separated). */
+  @Column({ name: 'requested_scopes', type: 'text', nullable: true })
+  requestedScopes: string | null;
+
+  /** This sign-in sent prompt=consent: its callback never goes round for a refresh token again. */
+  @Column({ name: 'prompted_consent', type: 'boolean', default: false })
+  promptedConsent: boolean;
+
   @Index('ix_login_states_expires_at')
   @Column({ name: 'expires_at' })
   expiresAt: Date;

@@ -15,12 +15,18 @@ export interface SignInStart {
   browserBinding: string;
   nonce: string;
   returnTo: string;
+  /** The scopes asked of Google (canonical). */
+  requestedScopes: string[];
+  /** prompt=consent was sent: Google mints a refresh token whatever was granted before. */
+  promptedConsent: boolean;
 }
 
 export interface ConsumedLoginState {
   codeVerifier: string;
   nonceHash: string;
   returnTo: string;
+  requestedScopes: string[];
+  promptedConsent: boolean;
 }
 
 type StoreDone = (error: Error | null, handle?: string) => void;
@@ -96,6 +102,8 @@ export class LoginStateStore {
       codeVerifier: this.cipher.decrypt(row.codeVerifierCiphertext, associatedData(stateHash)),
       nonceHash: row.nonceHash,
       returnTo: row.returnTo,
+      requestedScopes: (row.requestedScopes ?? '').split(' ').filter(Boolean),
+      promptedConsent: row.promptedConsent,
     };
     this.consumed.set(request, consumed);
     return consumed;
@@ -119,6 +127,8 @@ export class LoginStateStore {
       codeVerifierCiphertext: this.cipher.encrypt(verifier, associatedData(stateHash)),
       nonceHash: sha256(start.nonce),
       returnTo: start.returnTo,
+      requestedScopes: start.requestedScopes.join(' '),
+      promptedConsent: start.promptedConsent,
       expiresAt: new Date(now.getTime() + LOGIN_STATE_TTL_MS),
     });
     return handle;

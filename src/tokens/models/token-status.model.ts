@@ -22,6 +22,12 @@ export class TokenStatusModel {
   @Field(() => [String], { description: 'Scopes Google granted.' })
   scopes: string[];
 
+  @Field(() => [String], {
+    description:
+      'Scopes the app asked for and Google did not grant (unticked on the consent screen); requestScopes asks for them again.',
+  })
+  missingScopes: string[];
+
   @Field(() => Date, { nullable: true })
   expiresAt: Date | null;
 
@@ -45,4 +51,24 @@ export class TokenStatusModel {
     description: 'Why the grant died; null while it lives.',
   })
   failureReason: GrantFailureReasonModel | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'When Google issued the refresh token held now (null when none is held, or unknown).',
+  })
+  refreshTokenIssuedAt: Date | null;
+
+  @Field(() => Int, {
+    description:
+      'Refresh tokens Google minted for this user through this app since the grant was last revoked (Google keeps the newest 100).',
+  })
+  refreshTokensMinted: number;
+
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'When Google is expected to end this grant: with GOOGLE_APP_PUBLISHING_STATUS=testing, 7 days after the refresh token was issued (unless only openid, email and profile are granted); null otherwise.',
+  })
+  predictedEndAt: Date | null;
 }

@@ -1,0 +1,3 @@
+import { describeRefreshTokenBudget } from './refresh-token-budget.suite.js';
+
+describeRefreshTokenBudget('postgres');

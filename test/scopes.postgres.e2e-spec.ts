@@ -1,0 +1,3 @@
+import { describeScopes } from './scopes.suite.js';
+
+describeScopes('postgres');
