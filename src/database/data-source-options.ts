@@ -15,6 +15,8 @@ import { SessionParents1764748800000 } from '../../migrations/1764748800000-sess
 import { TokenLifetime1764752400000 } from '../../migrations/1764752400000-token-lifetime.js';
 import { TokenEventsCreatedAt1764756000000 } from '../../migrations/1764756000000-token-events-created-at.js';
 import { GrantFailureReason1764842400000 } from '../../migrations/1764842400000-grant-failure-reason.js';
+import { RiscSeenEvents1764849600000 } from '../../migrations/1764849600000-risc-seen-events.js';
+import { SeenEventEntity } from '../risc/seen-event.entity.js';
 import { SqlLogger, type SqlLogSink } from './sql-logger.js';
 import { PendingRevocationEntity } from '../tokens/pending-revocation.entity.js';
 
@@ -25,6 +27,7 @@ export const ENTITIES = [
   SessionEntity,
   LoginStateEntity,
   PendingRevocationEntity,
+  SeenEventEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1764403200000,
@@ -35,6 +38,7 @@ export const MIGRATIONS = [
   TokenLifetime1764752400000,
   TokenEventsCreatedAt1764756000000,
   GrantFailureReason1764842400000,
+  RiscSeenEvents1764849600000,
 ];
 
 /** TypeORM options for either database; schema changes only ever come from MIGRATIONS. */
