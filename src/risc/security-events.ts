@@ -15,9 +15,6 @@ export const RISC_EVENT_URIS = {
 
 export type RiscEventName = keyof typeof RISC_EVENT_URIS;
 
-/** The events the receiver acts on, as registered with Google (account-enabled needs nothing). */
-export const REQUESTED_EVENT_URIS = Object.values(RISC_EVENT_URIS);
-
 /** A Google account, as Google names it: its ID-token issuer and `sub`. */
 export interface AccountSubject {
   kind: 'account';
