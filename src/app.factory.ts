@@ -103,8 +103,10 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);
   app.enableShutdownHooks([...STOP_SIGNALS]);
   await app.listen({ port: config.port, host: config.host });
-  if (config.google.mode === 'embedded-emulator')
-    await registerWithEmbeddedEmulator(app.getHttpAdapter().getInstance(), config);
+  if (config.google.mode === 'embedded-emulator') {
+    const problem = await registerWithEmbeddedEmulator(app.getHttpAdapter().getInstance(), config);
+    if (problem) logger.warn(problem);
+  }
   logger.info(describeGoogle(config));
 
   const address = app.getHttpServer().address();

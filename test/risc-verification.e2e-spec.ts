@@ -25,6 +25,7 @@ describe('RISC receiver: what a security event token must be', () => {
   let trustedKey: CryptoKey;
   let foreignKey: CryptoKey;
   let keySetFetches = 0;
+  let keySetDown = false;
 
   const nowSeconds = () => Math.floor(Date.now() / 1000);
   const claims = (overrides: JWTPayload = {}): JWTPayload => ({
@@ -71,6 +72,7 @@ describe('RISC receiver: what a security event token must be', () => {
         : json;
     provider.answers.set(KEYS_PATH, (response) => {
       keySetFetches += 1;
+      if (keySetDown) return void response.writeHead(503).end();
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ keys: [jwk] }));
     });
@@ -86,6 +88,20 @@ describe('RISC receiver: what a security event token must be', () => {
     await provider?.stop();
     await emulator?.close();
     await database?.drop();
+  });
+
+  it('answers 503 with Retry-After while the signing keys cannot be fetched, so Google delivers again', async () => {
+    keySetDown = true;
+    const set = await sign(claims());
+    const response = await fetch(`${app.url}/risc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/secevent+jwt' },
+      body: set,
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('30');
+    keySetDown = false;
+    expect((await post(set)).status).toBe(202);
   });
 
   it('accepts a fresh SET signed with a key of the RISC configuration, for us (aud a string or a list)', async () => {

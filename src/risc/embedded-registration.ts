@@ -3,19 +3,20 @@ import { EMBEDDED_EMULATOR_PATH, type AppConfig } from '../config/app-config.js'
 import { RISC_PATH } from './risc-http-limits.js';
 
 /**
- * With the embedded emulator, the app registers its own receiver there at start-up (what
+ * Returns null once registered, else a warning. With the embedded emulator, the app registers its own receiver there at start-up (what
  * `npm run risc:register` does with Google), so security events pushed through the emulator's
  * admin API reach POST /risc without a setup step.
  */
 export async function registerWithEmbeddedEmulator(
   fastify: FastifyInstance,
   config: AppConfig,
-): Promise<void> {
+): Promise<string | null> {
   const response = await fastify.inject({
     method: 'POST',
     url: `${EMBEDDED_EMULATOR_PATH}/__emulator/risc/receivers`,
     payload: { url: `${config.publicUrl}${RISC_PATH}`, client_id: config.google.clientId },
   });
-  if (response.statusCode !== 201)
-    throw new Error(`the embedded emulator refused our RISC receiver (${response.statusCode})`);
+  return response.statusCode === 201
+    ? null
+    : `The embedded emulator refused our RISC receiver (HTTP ${response.statusCode}): security events pushed through it will not reach POST /risc`;
 }
