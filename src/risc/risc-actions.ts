@@ -57,6 +57,7 @@ export class RiscActions {
     await this.recordSecurityEvent(userId, event);
     switch (event.name) {
       case 'tokens-revoked':
+      case 'token-revoked':
         await this.markRevoked(userId, () => this.store.findByUser(userId), event.name);
         break;
       case 'sessions-revoked':
