@@ -17,6 +17,7 @@ import { addSecurityHeaders } from './common/security-headers.js';
 import { ConnectionDrainer } from './common/connection-drainer.js';
 import { refuseWhile } from './common/refuse-while.js';
 import { DatabaseFileWatch } from './database/database-file.watch.js';
+import { registerWithEmbeddedEmulator } from './risc/embedded-registration.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 const PLUGIN_START_TIMEOUT_MS = 60_000;
@@ -106,6 +107,10 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);
   app.enableShutdownHooks([...STOP_SIGNALS]);
   await app.listen({ port: config.port, host: config.host });
+  if (config.google.mode === 'embedded-emulator') {
+    const problem = await registerWithEmbeddedEmulator(app.getHttpAdapter().getInstance(), config);
+    if (problem) logger.warn(problem);
+  }
   logger.info(describeGoogle(config));
   if (config.google.publishingStatus === 'testing') logger.warn(TESTING_STATUS_WARNING);
 

@@ -12,6 +12,7 @@ import { TokensModule } from './tokens/tokens.module.js';
 import { UsersModule } from './users/users.module.js';
 import { HomeModule } from './home/home.module.js';
 import { RateLimitModule } from './graphql/rate-limit.module.js';
+import { RiscModule } from './risc/risc.module.js';
 
 @Module({})
 export class AppModule {
@@ -28,6 +29,7 @@ export class AppModule {
         AuthModule,
         UsersModule,
         TokensModule,
+        RiscModule,
         HomeModule,
         HealthModule,
       ],

@@ -71,6 +71,8 @@ export interface AppConfig {
   rateLimits: {
     graphqlPerMinute: number;
     signInPerMinute: number;
+    /** Security event pushes to POST /risc per IP address per window. */
+    riscPerMinute: number;
     windowMs: number;
     /** Counters in this Redis, shared by every instance; in process when null. */
     redisUrl: string | null;
@@ -80,6 +82,12 @@ export interface AppConfig {
     redisCommandTimeoutMs: number;
   };
   graphqlLimits: { maxDepth: number; maxAliases: number; maxFields: number };
+  risc: {
+    /** Security event tokens issued longer ago than this are refused; seen `jti`s are kept this long. */
+    maxEventAgeSeconds: number;
+    /** Google service-account key (JSON) that `npm run risc:register` signs with; null: nothing is sent. */
+    serviceAccountFile: string | null;
+  };
   /** /metrics: off, open, or behind `Authorization: Bearer <token>`. */
   metrics: { enabled: boolean; token: string | null };
   logLevel: Environment['LOG_LEVEL'];
@@ -167,6 +175,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
     rateLimits: {
       graphqlPerMinute: vars.RATE_LIMIT_GRAPHQL_PER_MINUTE,
       signInPerMinute: vars.RATE_LIMIT_SIGN_IN_PER_MINUTE,
+      riscPerMinute: vars.RATE_LIMIT_RISC_PER_MINUTE,
       windowMs: vars.RATE_LIMIT_WINDOW_SECONDS * 1000,
       redisUrl: vars.REDIS_URL ?? null,
       redisKeyPrefix: vars.REDIS_KEY_PREFIX,
@@ -176,6 +185,10 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
       maxDepth: vars.GRAPHQL_MAX_DEPTH,
       maxAliases: vars.GRAPHQL_MAX_ALIASES,
       maxFields: vars.GRAPHQL_MAX_FIELDS,
+    },
+    risc: {
+      maxEventAgeSeconds: vars.RISC_MAX_EVENT_AGE_SECONDS,
+      serviceAccountFile: vars.RISC_SERVICE_ACCOUNT_FILE ?? null,
     },
     metrics: {
       // Production exposes metrics only behind a token, unless told otherwise.

@@ -123,6 +123,9 @@ export const environmentSchema = z.object({
   RATE_LIMIT_GRAPHQL_PER_MINUTE: count(600, 1, 1_000_000),
   RATE_LIMIT_SIGN_IN_PER_MINUTE: count(30, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: wholeSeconds(60, 1, 3600),
+  RATE_LIMIT_RISC_PER_MINUTE: count(60, 1, 1_000_000),
+  RISC_MAX_EVENT_AGE_SECONDS: wholeSeconds(3600, 60, 7 * 86400),
+  RISC_SERVICE_ACCOUNT_FILE: optionalText,
   REDIS_URL: optionalText.refine(
     (value) => value === undefined || /^rediss?:\/\/[^/]/.test(value),
     'must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379',

@@ -17,6 +17,8 @@ import { TokenEventsCreatedAt1764756000000 } from '../../migrations/176475600000
 import { GrantFailureReason1764842400000 } from '../../migrations/1764842400000-grant-failure-reason.js';
 import { RequestedScopes1764846000000 } from '../../migrations/1764846000000-requested-scopes.js';
 import { TokenEventReason1764853200000 } from '../../migrations/1764853200000-token-event-reason.js';
+import { RiscSeenEvents1764849600000 } from '../../migrations/1764849600000-risc-seen-events.js';
+import { SeenEventEntity } from '../risc/seen-event.entity.js';
 import { SqlLogger, type SqlLogSink } from './sql-logger.js';
 import { PendingRevocationEntity } from '../tokens/pending-revocation.entity.js';
 
@@ -27,6 +29,7 @@ export const ENTITIES = [
   SessionEntity,
   LoginStateEntity,
   PendingRevocationEntity,
+  SeenEventEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1764403200000,
@@ -38,6 +41,7 @@ export const MIGRATIONS = [
   TokenEventsCreatedAt1764756000000,
   GrantFailureReason1764842400000,
   RequestedScopes1764846000000,
+  RiscSeenEvents1764849600000,
   TokenEventReason1764853200000,
 ];
 

@@ -10,6 +10,10 @@ export interface GoogleEndpoints {
   jwks: string;
   /** Accepted `iss` values of ID tokens. */
   issuers: string[];
+  /** Cross-Account Protection: the transmitter's configuration (issuer and JWKS of security events). */
+  riscConfiguration: string;
+  /** Google's RISC stream management API (stream:update and friends). */
+  riscApi: string;
 }
 
 const GOOGLE: GoogleEndpoints = {
@@ -20,6 +24,8 @@ const GOOGLE: GoogleEndpoints = {
   revoke: 'https://oauth2.googleapis.com/revoke',
   jwks: 'https://www.googleapis.com/oauth2/v3/certs',
   issuers: ['https://accounts.google.com', 'accounts.google.com'],
+  riscConfiguration: 'https://accounts.google.com/.well-known/risc-configuration',
+  riscApi: 'https://risc.googleapis.com/v1beta',
 };
 
 export function googleEndpoints(google: AppConfig['google']): GoogleEndpoints {
@@ -33,5 +39,7 @@ export function googleEndpoints(google: AppConfig['google']): GoogleEndpoints {
     revoke: `${base}/revoke`,
     jwks: `${base}/oauth2/v3/certs`,
     issuers: [base],
+    riscConfiguration: `${base}/.well-known/risc-configuration`,
+    riscApi: `${base}/v1beta`,
   };
 }

@@ -7,6 +7,8 @@ export enum TokenEventType {
   RefreshFailed = 'REFRESH_FAILED',
   ReauthRequired = 'REAUTH_REQUIRED',
   Revoked = 'REVOKED',
+  /** Google reported a security event about the account (Cross-Account Protection). */
+  SecurityEvent = 'SECURITY_EVENT',
 }
 
 /** Audit trail of what happened to a user's grant. Never holds a secret. */

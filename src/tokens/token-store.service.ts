@@ -368,7 +368,8 @@ export class TokenStore {
     return this.events.find({ where: { userId }, order: { id: 'DESC' }, take: limit });
   }
 
-  private async recordEvent(
+  /** Appends to the user's audit trail; `detail` is cut to fit. */
+  async recordEvent(
     userId: string,
     type: TokenEventType,
     code: string | null,

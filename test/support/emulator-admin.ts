@@ -107,16 +107,74 @@ export async function emulatorGrant(
   return ((await response.json()) as { grants: EmulatorGrant[] }).grants[0];
 }
 
-/** Adds a Google account to the consent page; returns its sub. */
+/** One push of a security event by the emulator's RISC transmitter, as its admin API reports it. */
+export interface RiscDelivery {
+  receiver_id: string;
+  url: string;
+  jti: string;
+  aud: string | string[];
+  set: string;
+  status: number | null;
+  response_body: string | null;
+}
+
+async function riscAdmin(url: string, body?: unknown): Promise<RiscDelivery[]> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
+  if (response.status !== 201) throw new Error(`emulator RISC admin answered ${response.status}`);
+  return ((await response.json()) as { deliveries: RiscDelivery[] }).deliveries;
+}
+
+/** Has the emulator apply a security event and push it to every registered receiver; waits for their answers. */
+export function pushRiscEvent(
+  emulatorUrl: string,
+  event: Record<string, unknown>,
+): Promise<RiscDelivery[]> {
+  return riscAdmin(`${emulatorUrl}/__emulator/risc/events`, event);
+}
+
+/** Pushes the very same SET (same jti and signature) again, as Google's redelivery would. */
+export function redeliverRiscEvent(emulatorUrl: string, jti: string): Promise<RiscDelivery[]> {
+  return riscAdmin(`${emulatorUrl}/__emulator/risc/deliveries/${jti}/redeliver`);
+}
+
+export async function addRiscReceiver(
+  emulatorUrl: string,
+  receiver: { url: string; client_id: string },
+): Promise<void> {
+  const response = await fetch(`${emulatorUrl}/__emulator/risc/receivers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(receiver),
+  });
+  if (response.status !== 201) throw new Error(`emulator receivers answered ${response.status}`);
+}
+
+/** Adds a Google account to the emulator's consent page; returns its sub. */
 export async function addEmulatorUser(
   emulatorUrl: string,
-  user: { email: string; name: string },
+  user: { email: string; name: string; sub?: string },
 ): Promise<string> {
   const response = await fetch(`${emulatorUrl}/__emulator/users`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(user),
   });
-  if (response.status !== 201) throw new Error(`emulator users answered ${response.status}`);
+  if (response.status >= 300) throw new Error(`emulator users answered ${response.status}`);
   return ((await response.json()) as { sub: string }).sub;
+}
+
+export async function registerEmulatorClient(
+  emulatorUrl: string,
+  client: { client_id: string; client_secret: string; redirect_uris: string[] },
+): Promise<void> {
+  const response = await fetch(`${emulatorUrl}/__emulator/clients`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(client),
+  });
+  if (response.status >= 300) throw new Error(`emulator clients answered ${response.status}`);
 }

@@ -8,6 +8,7 @@ export enum TokenEventTypeModel {
   REFRESH_FAILED = 'REFRESH_FAILED',
   REAUTH_REQUIRED = 'REAUTH_REQUIRED',
   REVOKED = 'REVOKED',
+  SECURITY_EVENT = 'SECURITY_EVENT',
 }
 
 registerEnumType(TokenEventTypeModel, {

@@ -1,0 +1,52 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { InjectThrottlerStorage, normalizeIp, type ThrottlerStorage } from '@nestjs/throttler';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sha256 } from '../common/hash.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+
+export const RISC_PATH = '/risc';
+/** A SET from Google is about 1 KB; anything near this is not one. */
+export const RISC_BODY_LIMIT_BYTES = 16 * 1024;
+/** What RFC 8935 says a SET push carries, and what a sender may use instead. */
+const SET_MEDIA_TYPES = ['application/secevent+jwt', 'application/jwt'];
+const THROTTLER_NAME = 'risc-ip';
+
+/**
+ * What keeps the unauthenticated receiver cheap to attack: a per-address limit counted as the
+ * request arrives (before its body is read, in the shared rate-limit store), a small body limit,
+ * and a parser that hands the SET over as text.
+ */
+@Injectable()
+export class RiscHttpLimits implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addContentTypeParser(
+      SET_MEDIA_TYPES,
+      { parseAs: 'string', bodyLimit: RISC_BODY_LIMIT_BYTES },
+      (_request, body, done) => done(null, body),
+    );
+    fastify.addHook('onRequest', (request, reply) => this.limit(request, reply));
+  }
+
+  private async limit(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (request.routeOptions.url !== RISC_PATH) return;
+    const windowMs = this.config.rateLimits.windowMs;
+    const limit = this.config.rateLimits.riscPerMinute;
+    const key = sha256(`${THROTTLER_NAME}:${normalizeIp(request.ip)}`);
+    const record = await this.storage.increment(key, windowMs, limit, windowMs, THROTTLER_NAME);
+    if (record.isBlocked) {
+      await reply.code(429).header('Retry-After', String(record.timeToBlockExpire)).send();
+      return;
+    }
+    if (Number(request.headers['content-length'] ?? 0) > RISC_BODY_LIMIT_BYTES)
+      await reply.code(413).send();
+  }
+}

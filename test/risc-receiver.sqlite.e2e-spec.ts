@@ -1,0 +1,3 @@
+import { describeRiscReceiver } from './risc-receiver.suite.js';
+
+describeRiscReceiver('sqlite');
