@@ -4,7 +4,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { TokenRevoker } from '../tokens/token-revoker.js';
 import { AccountErrorFilter } from './account-error.filter.js';
 import { renderApiTokenPage } from './api-token.page.js';
-import { AuthCookies } from './cookies.js';
+import { AuthCookies } from '../sessions/cookies.js';
 import { SameOriginGuard } from './same-origin.guard.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { AuthCookies } from '../auth/cookies.js';
+import { AuthCookies } from '../sessions/cookies.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { tokenStatusOf } from '../tokens/token-status.js';
 import { TokenStore } from '../tokens/token-store.service.js';

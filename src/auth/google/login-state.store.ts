@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { LessThan, type Repository } from 'typeorm';
 import { sha256 } from '../../common/hash.js';
 import { TokenCipher } from '../../tokens/token-cipher.js';
-import { AuthCookies } from '../cookies.js';
+import { AuthCookies } from '../../sessions/cookies.js';
 import { LoginStateEntity } from './login-state.entity.js';
 
 const LOGIN_STATE_TTL_MS = 10 * 60_000;
