@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseKeyring } from '../src/config/keyring.js';
 import type { StandaloneEmulator } from '@tokenkeep/google-emulator';
-import { TokenCipher } from '../src/tokens/token-cipher.js';
-import { associatedData } from '../src/tokens/token-store.service.js';
+import { TokenCipher, tokenPlace } from '../src/tokens/token-cipher.js';
 import { startAppProcess, type AppProcess } from './support/app-process.js';
 import { TestBrowser } from './support/browser.js';
 import { startTestEmulator, emulatorStats, type EmulatorStats } from './support/emulator-admin.js';
@@ -106,7 +105,7 @@ async function tokenRow(database: TestDatabase, sub: string): Promise<TokenRow> 
 function refreshTokenOf(row: TokenRow): string {
   // a refresh token is stored
   expectPresent(row.refresh_token_ciphertext);
-  return cipher.decrypt(row.refresh_token_ciphertext, associatedData(row.id, 'refresh_token'));
+  return cipher.decrypt(row.refresh_token_ciphertext, tokenPlace(row.id, 'refresh_token'));
 }
 
 /** Our app now believes the token expired a second ago; Google (the emulator) still honours it. */

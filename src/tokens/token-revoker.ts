@@ -12,7 +12,7 @@ import { GoogleApiError } from '../google/google-api.error.js';
 import { GoogleClient } from '../google/google.client.js';
 import { StoredTokenState, type OAuthTokenEntity } from './oauth-token.entity.js';
 import { PendingRevocationEntity } from './pending-revocation.entity.js';
-import { TokenCipher } from './token-cipher.js';
+import { TokenCipher, type SecretPlace } from './token-cipher.js';
 import { TokenStore } from './token-store.service.js';
 
 const OUTBOX_INTERVAL_MS = 30_000;
@@ -80,7 +80,7 @@ export class TokenRevoker implements OnApplicationBootstrap, BeforeApplicationSh
         await manager.getRepository(PendingRevocationEntity).insert({
           id,
           userId: row.userId,
-          tokenCiphertext: this.cipher.encrypt(token, associatedData(id)),
+          tokenCiphertext: this.cipher.encrypt(token, revocationPlace(id)),
           attempts: 1,
           nextAttemptAt: new Date(Date.now() + FIRST_RETRY_MS),
           lastError: failure,
@@ -100,7 +100,7 @@ export class TokenRevoker implements OnApplicationBootstrap, BeforeApplicationSh
     let confirmed = 0;
     for (const entry of due) {
       const failure = await this.tryRevoke(
-        this.cipher.decrypt(entry.tokenCiphertext, associatedData(entry.id)),
+        this.cipher.decrypt(entry.tokenCiphertext, revocationPlace(entry.id)),
       );
       if (failure === null) {
         await this.pending.delete({ id: entry.id });
@@ -145,6 +145,6 @@ export class TokenRevoker implements OnApplicationBootstrap, BeforeApplicationSh
   }
 }
 
-function associatedData(id: string): string {
-  return `pending_revocations:${id}:token`;
+function revocationPlace(id: string): SecretPlace {
+  return { table: 'pending_revocations', rowId: id, column: 'token' };
 }

@@ -4,7 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { LessThan, type Repository } from 'typeorm';
 import { sha256 } from '../../common/hash.js';
-import { TokenCipher } from '../../tokens/token-cipher.js';
+import { TokenCipher, type SecretPlace } from '../../tokens/token-cipher.js';
 import { AuthCookies } from '../../sessions/cookies.js';
 import { LoginStateEntity } from './login-state.entity.js';
 
@@ -93,7 +93,7 @@ export class LoginStateStore {
       return null;
     }
     const consumed = {
-      codeVerifier: this.cipher.decrypt(row.codeVerifierCiphertext, associatedData(stateHash)),
+      codeVerifier: this.cipher.decrypt(row.codeVerifierCiphertext, verifierPlace(stateHash)),
       nonceHash: row.nonceHash,
       returnTo: row.returnTo,
     };
@@ -116,7 +116,7 @@ export class LoginStateStore {
     await this.states.insert({
       stateHash,
       browserBindingHash: sha256(start.browserBinding),
-      codeVerifierCiphertext: this.cipher.encrypt(verifier, associatedData(stateHash)),
+      codeVerifierCiphertext: this.cipher.encrypt(verifier, verifierPlace(stateHash)),
       nonceHash: sha256(start.nonce),
       returnTo: start.returnTo,
       expiresAt: new Date(now.getTime() + LOGIN_STATE_TTL_MS),
@@ -125,6 +125,6 @@ export class LoginStateStore {
   }
 }
 
-function associatedData(stateHash: string): string {
-  return `login_states:${stateHash}:code_verifier`;
+function verifierPlace(stateHash: string): SecretPlace {
+  return { table: 'login_states', rowId: stateHash, column: 'code_verifier' };
 }
