@@ -64,6 +64,16 @@ describe('TokenService', () => {
     });
   });
 
+  describe('statusIfStored', () => {
+    it('reports the stored token without calling Google, and null when none is stored', async () => {
+      const { service, store, google } = await start();
+      expect(await service.statusIfStored(USER)).toMatchObject({ expiresAt: store.row?.expiresAt });
+      store.row = null;
+      expect(await service.statusIfStored(USER)).toBeNull();
+      expect(google.calls).toBe(0);
+    });
+  });
+
   describe('refresh (forced)', () => {
     it('refreshes a token that was never refreshed, then reports it as it is within the interval', async () => {
       const { service, google } = await start();

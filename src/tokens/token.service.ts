@@ -102,6 +102,12 @@ export class TokenService {
     return tokenStatusOf(await this.existingRow(userId));
   }
 
+  /** Like status(), but null when no Google token is stored for the user. */
+  async statusIfStored(userId: string): Promise<TokenStatus | null> {
+    const row = await this.store.findByUser(userId);
+    return row ? tokenStatusOf(row) : null;
+  }
+
   private usableNeed(): RefreshNeed {
     return { kind: 'not-expiring', leewayMs: this.config.refreshLeewaySeconds * 1000 };
   }
