@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { AppError, AppErrorCode, upstreamUnavailable } from '../common/app-error.js';
+import { AppError, AppErrorCode } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
@@ -13,7 +13,7 @@ import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { GrantFailureReason } from './grant-failure-reason.js';
 import { acceptsFlightResult, meets, type RefreshNeed } from './refresh-need.js';
 import { RefreshSaver } from './refresh-saver.js';
-import { reauthRequired, stillValidOrUnavailable } from './token-errors.js';
+import { reauthRequired, stillValidOrUnavailable, waitingForDatabase } from './token-errors.js';
 import { mergeRefreshResponse, refreshNote } from './token-merge.js';
 import { TokenStore } from './token-store.service.js';
 
@@ -178,7 +178,11 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       throw error;
     }
     if (refreshToken === null) {
-      await this.store.markReauthRequired(row, 'no_refresh_token', GrantFailureReason.NoRefreshToken);
+      await this.store.markReauthRequired(
+        row,
+        'no_refresh_token',
+        GrantFailureReason.NoRefreshToken,
+      );
       throw reauthRequired(this.config, 'no refresh token is stored');
     }
     const receivedAt = new Date();
@@ -269,5 +273,5 @@ export class TokenRefresher implements BeforeApplicationShutdown {
 /** This instance holds the only copy of the latest grant: it is served while it lasts, never refreshed again. */
 function usableUnsaved(row: OAuthTokenEntity, need: RefreshNeed): OAuthTokenEntity {
   if (acceptsFlightResult(row, need, Date.now())) return row;
-  throw upstreamUnavailable('the refreshed token is waiting for the database; try again shortly');
+  throw waitingForDatabase();
 }

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { upstreamUnavailable } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
@@ -8,7 +7,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import type { TokenEventEntity } from './token-event.entity.js';
 import { meets, type RefreshNeed } from './refresh-need.js';
-import { reauthRequired, refreshNotDone } from './token-errors.js';
+import { reauthRequired, refreshNotDone, toAppError } from './token-errors.js';
 import { TokenRefresher } from './token-refresher.js';
 import { tokenStatusOf, type TokenStatus } from './token-status.js';
 import { TokenStore } from './token-store.service.js';
@@ -129,13 +128,4 @@ export class TokenService {
 
 function isRefusedToken(error: unknown): boolean {
   return error instanceof GoogleApiError && error.kind === GoogleErrorKind.InvalidToken;
-}
-
-function toAppError(error: unknown, logger: Logger): unknown {
-  if (!(error instanceof GoogleApiError)) return error;
-  if (error.kind === GoogleErrorKind.Unavailable) {
-    return upstreamUnavailable('Google did not answer in time; try again');
-  }
-  logger.warn(`Unexpected answer from Google: ${error.message}`);
-  return upstreamUnavailable('Google gave an answer we could not use');
 }
