@@ -279,14 +279,12 @@ describe('token refresh across app processes on one PostgreSQL and one standalon
     }
 
     beforeAll(async () => {
-      const sessionSecret = 'a-session-secret-shared-by-every-instance';
       const started = await Promise.allSettled(
         [0, 1, 2].map(() =>
           startAppProcess({
             databaseUrl: database.url,
             emulatorUrl: emulator.url,
             publicUrl: PUBLIC_URL,
-            sessionSecret,
             env: {
               REFRESH_LEASE_SECONDS: String(LEASE_SECONDS),
               REFRESH_DEADLINE_SECONDS: String(DEADLINE_SECONDS),

@@ -300,7 +300,6 @@ export async function startRefreshCore(
   const config: AppConfig = {
     ...draft,
     tokenKeyring: parseKeyring(`k:${Buffer.alloc(32, 1).toString('base64')}`),
-    sessionSecret: 'x'.repeat(32),
     refresh: { ...draft.refresh, leaseMs: 400, deadlineMs: 200, ...refresh },
   };
   const store = new FakeTokenStore();
