@@ -5,7 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { TokensModule } from '../tokens/tokens.module.js';
 import { UsersModule } from '../users/users.module.js';
-import { AccountController } from './account.controller.js';
+import { AccountController } from './account/account.controller.js';
 import { GoogleStrategy } from './google/google.strategy.js';
 import { LoginStateEntity } from './google/login-state.entity.js';
 import { LoginStateStore } from './google/login-state.store.js';
