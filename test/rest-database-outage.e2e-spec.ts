@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestBrowser } from './support/browser.js';
 import { signIn } from './support/sign-in.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { databaseBehindProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import type { TestDatabase } from './support/test-database.js';
 
 const AS_A_BROWSER = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
 
@@ -14,14 +14,9 @@ describe('REST routes while PostgreSQL is unreachable', () => {
   const browser = new TestBrowser();
 
   beforeAll(async () => {
-    database = await createTestDatabase('postgres');
-    const target = new URL(database.url);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-    const throughProxy = new URL(database.url);
-    throughProxy.hostname = '127.0.0.1';
-    throughProxy.port = String(proxy.port);
-    app = await startTestApp({ ...database, url: throughProxy.toString() });
+    let proxiedUrl: string;
+    ({ database, proxy, proxiedUrl } = await databaseBehindProxy());
+    app = await startTestApp({ ...database, url: proxiedUrl });
     await signIn(browser, app.url);
   });
 

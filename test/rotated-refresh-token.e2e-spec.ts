@@ -10,13 +10,9 @@ import { emulatorStats, injectFault, startTestEmulator } from './support/emulato
 import { graphql, PROFILE } from './support/graphql.js';
 import { answerConsent, parseConsentPage, signIn } from './support/sign-in.js';
 import { storedTokens } from './support/stored-tokens.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { databaseBehindProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import {
-  createTestDatabase,
-  expireStoredTokens,
-  type TestDatabase,
-} from './support/test-database.js';
+import { expireStoredTokens, type TestDatabase } from './support/test-database.js';
 
 /**
  * With refresh-token rotation on, Google's answer to a refresh holds the only live refresh token:
@@ -97,22 +93,6 @@ async function spooled(dataDir: string): Promise<string[]> {
     }
   }
   return holding;
-}
-
-/** A PostgreSQL database and a proxy in front of it that a test can cut. */
-async function databaseBehindProxy(): Promise<{
-  database: TestDatabase;
-  proxy: TcpProxy;
-  proxiedUrl: string;
-}> {
-  const database = await createTestDatabase('postgres');
-  const target = new URL(database.url);
-  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-  await proxy.start();
-  const proxied = new URL(database.url);
-  proxied.hostname = '127.0.0.1';
-  proxied.port = String(proxy.port);
-  return { database, proxy, proxiedUrl: proxied.toString() };
 }
 
 describe('the database unreachable for 2 s right after Google answered with a new refresh token', () => {

@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /**
  * A loopback TCP proxy a test can cut and restore, to take a database away from the app and give
@@ -70,4 +71,20 @@ export class TcpProxy {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
   }
+}
+
+/** A PostgreSQL database and a proxy in front of it that a test can cut. */
+export async function databaseBehindProxy(): Promise<{
+  database: TestDatabase;
+  proxy: TcpProxy;
+  proxiedUrl: string;
+}> {
+  const database = await createTestDatabase('postgres');
+  const target = new URL(database.url);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+  await proxy.start();
+  const proxied = new URL(database.url);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(proxy.port);
+  return { database, proxy, proxiedUrl: proxied.toString() };
 }
