@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type BeforeApplicationShutdown,
-} from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, LessThanOrEqual, type Repository } from 'typeorm';
-import { PeriodicTask } from '../common/periodic-task.js';
+import { PeriodicProvider } from '../common/periodic-task.js';
 import { GoogleApiError } from '../google/google-api.error.js';
 import { GoogleClient } from '../google/google.client.js';
 import { StoredTokenState, type OAuthTokenEntity } from './oauth-token.entity.js';
@@ -27,10 +22,7 @@ const REVOKE_ATTEMPTS = 3;
  * Google confirms; the user's stored tokens are forgotten at once either way.
  */
 @Injectable()
-export class TokenRevoker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(TokenRevoker.name);
-  private readonly outbox: PeriodicTask;
-
+export class TokenRevoker extends PeriodicProvider {
   constructor(
     private readonly store: TokenStore,
     private readonly google: GoogleClient,
@@ -39,21 +31,11 @@ export class TokenRevoker implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly pending: Repository<PendingRevocationEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {
-    this.outbox = new PeriodicTask(
-      'Revocation retries',
-      OUTBOX_INTERVAL_MS,
-      () => this.retryPending().then(() => undefined),
-      this.logger,
-    );
+    super('Revocation retries', OUTBOX_INTERVAL_MS);
   }
 
-  onApplicationBootstrap(): void {
-    this.outbox.start();
-  }
-
-  /** Before the HTTP server and the database close, so a run under way can finish. */
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.outbox.stop();
+  protected async runOnce(): Promise<void> {
+    await this.retryPending();
   }
 
   /** Returns true when Google confirmed at once, false when the revocation was queued for retry. */
