@@ -11,6 +11,7 @@ import { startTestApp, TEST_KEYRING, type TestApp } from './support/test-app.js'
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { diagnostic } from './support/diagnostic.js';
 import { expectPresent } from './support/expect-present.js';
+import { until } from './support/until.js';
 
 /** The address a load balancer would serve every instance on; the test plays the balancer. */
 const PUBLIC_URL = 'http://tokenkeep.test';
@@ -179,22 +180,6 @@ function storm(
       return { ...(await query(url, bearer, operation)), url, sentAt };
     }),
   );
-}
-
-/** Polls `probe` until it returns a value, at most `withinMs`. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  withinMs: number,
-  everyMs = 10,
-): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline) throw new Error(`${what} did not happen within ${withinMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
 }
 
 /** The pid inside a lease owner `${hostname}:${pid}:${random}` (the hostname may hold colons). */

@@ -13,6 +13,7 @@ import { storedTokens } from './support/stored-tokens.js';
 import { databaseBehindProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { expireStoredTokens, type TestDatabase } from './support/test-database.js';
+import { until } from './support/until.js';
 
 /**
  * With refresh-token rotation on, Google's answer to a refresh holds the only live refresh token:
@@ -38,21 +39,6 @@ async function tokenRow(database: TestDatabase): Promise<TokenRow> {
     'SELECT version, state, refresh_count, refresh_lease_owner, refresh_lease_expires_at < now() AS lease_expired FROM oauth_tokens',
   );
   return row;
-}
-
-/** Polls `probe` until it returns a value other than undefined, at most `withinMs`. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  withinMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline) throw new Error(`${what} did not happen within ${withinMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 async function refreshGrants(emulatorUrl: string): Promise<number> {
