@@ -1,32 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { TestBrowser } from './support/browser.js';
-import { signIn } from './support/sign-in.js';
-import { databaseBehindProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import type { TestDatabase } from './support/test-database.js';
+import { withAppBehindDatabaseProxy } from './support/tcp-proxy.js';
 
 const AS_A_BROWSER = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
 
 describe('REST routes while PostgreSQL is unreachable', () => {
-  let database: TestDatabase;
-  let proxy: TcpProxy;
-  let app: TestApp;
   const browser = new TestBrowser();
-
-  beforeAll(async () => {
-    let proxiedUrl: string;
-    ({ database, proxy, proxiedUrl } = await databaseBehindProxy());
-    app = await startTestApp({ ...database, url: proxiedUrl });
-    await signIn(browser, app.url);
-  });
-
-  afterAll(async () => {
-    await app?.stop();
-    await proxy?.stop();
-    await database?.drop();
-  });
+  const suite = withAppBehindDatabaseProxy(browser);
 
   it('answer a browser with the 503 error page, an API client with a retryable JSON error, and work again once it is back', async () => {
+    const { app, proxy } = suite;
     await proxy.cut();
 
     const home = await browser.get(`${app.url}/`, AS_A_BROWSER);

@@ -10,7 +10,11 @@ import { emulatorStats, injectFault, startTestEmulator } from './support/emulato
 import { graphql, PROFILE } from './support/graphql.js';
 import { answerConsent, parseConsentPage, signIn } from './support/sign-in.js';
 import { storedTokens } from './support/stored-tokens.js';
-import { databaseBehindProxy, type TcpProxy } from './support/tcp-proxy.js';
+import {
+  databaseBehindProxy,
+  withAppBehindDatabaseProxy,
+  type TcpProxy,
+} from './support/tcp-proxy.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { expireStoredTokens, type TestDatabase } from './support/test-database.js';
 import { until } from './support/until.js';
@@ -82,25 +86,11 @@ async function spooled(dataDir: string): Promise<string[]> {
 }
 
 describe('the database unreachable for 2 s right after Google answered with a new refresh token', () => {
-  let database: TestDatabase;
-  let proxy: TcpProxy;
-  let app: TestApp;
   const browser = new TestBrowser();
-
-  beforeAll(async () => {
-    const setup = await databaseBehindProxy();
-    ({ database, proxy } = setup);
-    app = await startTestApp({ ...database, url: setup.proxiedUrl });
-    await signIn(browser, app.url);
-  });
-
-  afterAll(async () => {
-    await app?.stop();
-    await proxy?.stop();
-    await database?.drop();
-  });
+  const suite = withAppBehindDatabaseProxy(browser);
 
   it('stores the new refresh token once the database is back, and the grant keeps working', async () => {
+    const { app, proxy, database } = suite;
     const before = await storedTokens(database, ADA);
     const rowBefore = await tokenRow(database);
     const grantsBefore = await refreshGrants(app.emulatorUrl);

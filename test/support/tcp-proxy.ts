@@ -1,4 +1,8 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll } from '@jest/globals';
+import type { TestBrowser } from './browser.js';
+import { signIn } from './sign-in.js';
+import { startTestApp, type TestApp } from './test-app.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /**
@@ -87,4 +91,28 @@ export async function databaseBehindProxy(): Promise<{
   proxied.hostname = '127.0.0.1';
   proxied.port = String(proxy.port);
   return { database, proxy, proxiedUrl: proxied.toString() };
+}
+
+/**
+ * Gives a suite the app on a PostgreSQL database it reaches through a proxy the tests can cut, and
+ * signs `browser` in: registers the `before` and `after` hooks; read the fields once `before` has run.
+ */
+export function withAppBehindDatabaseProxy(browser: TestBrowser): {
+  database: TestDatabase;
+  proxy: TcpProxy;
+  app: TestApp;
+} {
+  const suite = {} as { database: TestDatabase; proxy: TcpProxy; app: TestApp };
+  beforeAll(async () => {
+    const { database, proxy, proxiedUrl } = await databaseBehindProxy();
+    Object.assign(suite, { database, proxy });
+    suite.app = await startTestApp({ ...database, url: proxiedUrl });
+    await signIn(browser, suite.app.url);
+  });
+  afterAll(async () => {
+    await suite.app?.stop();
+    await suite.proxy?.stop();
+    await suite.database?.drop();
+  });
+  return suite;
 }
