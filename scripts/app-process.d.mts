@@ -53,8 +53,6 @@ export interface AppProcessOptions {
   publicUrl?: string;
   /** TOKEN_ENCRYPTION_KEYS: shared by the instances of one deployment. */
   keyring: string;
-  /** Shared by the instances of one deployment; a random one by default. */
-  sessionSecret?: string;
   /** Any other variable (NODE_ENV, LOG_LEVEL, REFRESH_LEASE_SECONDS...); these win over the defaults. */
   env?: Record<string, string>;
   /** Options for node itself (e.g. --cpu-prof). */

@@ -4,7 +4,6 @@
 // Used by the tests (test/support/app-process.ts) and the benchmarks (bench/lib/processes.mjs);
 // its types are in app-process.d.mts.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -114,7 +113,6 @@ export const startApp = async ({
   emulatorUrl,
   publicUrl,
   keyring,
-  sessionSecret = randomBytes(32).toString('base64url'),
   env = {},
   nodeArgs = [],
   dataDir: ownDataDir,
@@ -140,7 +138,6 @@ export const startApp = async ({
         DATABASE_URL: databaseUrl,
         GOOGLE_EMULATOR_URL: emulatorUrl,
         TOKEN_ENCRYPTION_KEYS: keyring,
-        SESSION_SECRET: sessionSecret,
         // Tests and benchmarks send hundreds of requests per second on one session, all from
         // 127.0.0.1: the limits are not what they look at (the rate-limit tests set their own).
         RATE_LIMIT_GRAPHQL_PER_MINUTE: '1000000',

@@ -1,36 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { TestBrowser } from './support/browser.js';
 import { graphql, graphqlData, REFRESH_TOKEN, TOKEN_STATUS } from './support/graphql.js';
-import { signIn } from './support/sign-in.js';
-import { TcpProxy } from './support/tcp-proxy.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { withAppBehindDatabaseProxy } from './support/tcp-proxy.js';
 
 describe('PostgreSQL becoming unreachable during requests', () => {
-  let database: TestDatabase;
-  let proxy: TcpProxy;
-  let app: TestApp;
   const browser = new TestBrowser();
-
-  beforeAll(async () => {
-    database = await createTestDatabase('postgres');
-    const target = new URL(database.url);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-    const throughProxy = new URL(database.url);
-    throughProxy.hostname = '127.0.0.1';
-    throughProxy.port = String(proxy.port);
-    app = await startTestApp({ ...database, url: throughProxy.toString() });
-    await signIn(browser, app.url);
-  });
-
-  afterAll(async () => {
-    await app?.stop();
-    await proxy?.stop();
-    await database?.drop();
-  });
+  const suite = withAppBehindDatabaseProxy(browser);
 
   it('answers a retryable error, writes nothing, and the same session works once it is back', async () => {
+    const { app, proxy, database } = suite;
     const [before] = await database.query<{ version: number }>('SELECT version FROM oauth_tokens');
     const eventsBefore = await database.query('SELECT id FROM token_events');
 

@@ -1,10 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startStandaloneEmulator, type StandaloneEmulator } from '@tokenkeep/google-emulator';
+import type { StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { TestBrowser } from './support/browser.js';
 import { graphql, graphqlData, PROFILE, TOKEN_STATUS, VALIDATE_TOKEN } from './support/graphql.js';
-import { RewritingProvider } from './support/rewriting-provider.js';
+import {
+  startEmulatorBehindProvider,
+  type RewritingProvider,
+} from './support/rewriting-provider.js';
 import { signIn } from './support/sign-in.js';
-import { freePort, startTestApp, type TestApp } from './support/test-app.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const ALAN = '117350929174625391823';
@@ -32,15 +35,7 @@ describe('answers from Google that do not hold what they should', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
-    const providerPort = await freePort();
-    emulator = await startStandaloneEmulator({
-      host: '127.0.0.1',
-      port: 0,
-      publicUrl: `http://127.0.0.1:${providerPort}`,
-      accessTokenTtlSeconds: 3600,
-    });
-    provider = new RewritingProvider(providerPort, emulator.port);
-    await provider.start();
+    ({ emulator, provider } = await startEmulatorBehindProvider());
     app = await startTestApp(database, {
       GOOGLE_EMULATOR_URL: provider.url,
       // every forced refresh below must reach Google

@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startStandaloneEmulator, type StandaloneEmulator } from '@tokenkeep/google-emulator';
+import type { StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { TestBrowser } from './support/browser.js';
+import {
+  startEmulatorBehindProvider,
+  type RewritingProvider,
+} from './support/rewriting-provider.js';
 import { signIn } from './support/sign-in.js';
 import { TamperingProvider, type IdTokenTamper } from './support/tampering-provider.js';
-import { freePort, startTestApp, type TestApp } from './support/test-app.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -35,6 +39,7 @@ const HOSTILE: [string, IdTokenTamper][] = [
 describe('sign-in with a provider that tampers with the ID token', () => {
   let database: TestDatabase;
   let emulator: StandaloneEmulator;
+  let proxy: RewritingProvider;
   let provider: TamperingProvider;
   let app: TestApp;
   const rows = async () => ({
@@ -44,22 +49,14 @@ describe('sign-in with a provider that tampers with the ID token', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
-    const providerPort = await freePort();
-    // The emulator names the proxy as its issuer; the app only ever talks to the proxy.
-    emulator = await startStandaloneEmulator({
-      host: '127.0.0.1',
-      port: 0,
-      publicUrl: `http://127.0.0.1:${providerPort}`,
-      accessTokenTtlSeconds: 3600,
-    });
-    provider = new TamperingProvider(providerPort, emulator.port);
-    await provider.start();
+    ({ emulator, provider: proxy } = await startEmulatorBehindProvider());
+    provider = await TamperingProvider.on(proxy);
     app = await startTestApp(database, { GOOGLE_EMULATOR_URL: emulator.url });
   });
 
   afterAll(async () => {
     await app?.stop();
-    await provider?.stop();
+    await proxy?.stop();
     await emulator?.close();
     await database?.drop();
   });

@@ -91,7 +91,6 @@ describe('a production start without what production needs', () => {
       'Configuration error: GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET',
       'Configuration error: PUBLIC_URL',
       'Configuration error: TOKEN_ENCRYPTION_KEYS',
-      'Configuration error: SESSION_SECRET',
     ]);
   });
 });
@@ -111,7 +110,6 @@ describe('the emulator package at start-up', () => {
           PORT: String(port),
           DATA_DIR: dataDir,
           TOKEN_ENCRYPTION_KEYS: TEST_KEYRING,
-          SESSION_SECRET: randomBytes(32).toString('base64url'),
           ...env,
         },
       },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { databaseBehindProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import type { TestDatabase } from './support/test-database.js';
 import { diagnostic } from './support/diagnostic.js';
 
 /** What a load balancer's probe waits at most; readiness must answer well within it. */
@@ -13,14 +13,9 @@ describe('readiness during a PostgreSQL partition (connections accepted, nothing
   let app: TestApp;
 
   beforeAll(async () => {
-    database = await createTestDatabase('postgres');
-    const target = new URL(database.url);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-    const throughProxy = new URL(database.url);
-    throughProxy.hostname = '127.0.0.1';
-    throughProxy.port = String(proxy.port);
-    app = await startTestApp({ ...database, url: throughProxy.toString() });
+    let proxiedUrl: string;
+    ({ database, proxy, proxiedUrl } = await databaseBehindProxy());
+    app = await startTestApp({ ...database, url: proxiedUrl });
   });
 
   afterAll(async () => {

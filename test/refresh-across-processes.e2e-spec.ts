@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseKeyring } from '../src/config/keyring.js';
 import type { StandaloneEmulator } from '@tokenkeep/google-emulator';
-import { TokenCipher } from '../src/tokens/token-cipher.js';
-import { associatedData } from '../src/tokens/token-store.service.js';
+import { TokenCipher, tokenPlace } from '../src/tokens/token-cipher.js';
 import { startAppProcess, type AppProcess } from './support/app-process.js';
 import { TestBrowser } from './support/browser.js';
 import { startTestEmulator, emulatorStats, type EmulatorStats } from './support/emulator-admin.js';
@@ -12,6 +11,7 @@ import { startTestApp, TEST_KEYRING, type TestApp } from './support/test-app.js'
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { diagnostic } from './support/diagnostic.js';
 import { expectPresent } from './support/expect-present.js';
+import { until } from './support/until.js';
 
 /** The address a load balancer would serve every instance on; the test plays the balancer. */
 const PUBLIC_URL = 'http://tokenkeep.test';
@@ -111,7 +111,7 @@ async function tokenRow(database: TestDatabase, sub: string): Promise<TokenRow> 
 function refreshTokenOf(row: TokenRow): string {
   // a refresh token is stored
   expectPresent(row.refresh_token_ciphertext);
-  return cipher.decrypt(row.refresh_token_ciphertext, associatedData(row.id, 'refresh_token'));
+  return cipher.decrypt(row.refresh_token_ciphertext, tokenPlace(row.id, 'refresh_token'));
 }
 
 /** Our app now believes the token expired a second ago; Google (the emulator) still honours it. */
@@ -185,22 +185,6 @@ function storm(
       return { ...(await query(url, bearer, operation)), url, sentAt };
     }),
   );
-}
-
-/** Polls `probe` until it returns a value, at most `withinMs`. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  withinMs: number,
-  everyMs = 10,
-): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline) throw new Error(`${what} did not happen within ${withinMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
 }
 
 /** The pid inside a lease owner `${hostname}:${pid}:${random}` (the hostname may hold colons). */
@@ -285,14 +269,12 @@ describe('token refresh across app processes on one PostgreSQL and one standalon
     }
 
     beforeAll(async () => {
-      const sessionSecret = 'a-session-secret-shared-by-every-instance';
       const started = await Promise.allSettled(
         [0, 1, 2].map(() =>
           startAppProcess({
             databaseUrl: database.url,
             emulatorUrl: emulator.url,
             publicUrl: PUBLIC_URL,
-            sessionSecret,
             env: {
               REFRESH_LEASE_SECONDS: String(LEASE_SECONDS),
               REFRESH_DEADLINE_SECONDS: String(DEADLINE_SECONDS),

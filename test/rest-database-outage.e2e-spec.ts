@@ -1,37 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { TestBrowser } from './support/browser.js';
-import { signIn } from './support/sign-in.js';
-import { TcpProxy } from './support/tcp-proxy.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { withAppBehindDatabaseProxy } from './support/tcp-proxy.js';
 
 const AS_A_BROWSER = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
 
 describe('REST routes while PostgreSQL is unreachable', () => {
-  let database: TestDatabase;
-  let proxy: TcpProxy;
-  let app: TestApp;
   const browser = new TestBrowser();
-
-  beforeAll(async () => {
-    database = await createTestDatabase('postgres');
-    const target = new URL(database.url);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-    const throughProxy = new URL(database.url);
-    throughProxy.hostname = '127.0.0.1';
-    throughProxy.port = String(proxy.port);
-    app = await startTestApp({ ...database, url: throughProxy.toString() });
-    await signIn(browser, app.url);
-  });
-
-  afterAll(async () => {
-    await app?.stop();
-    await proxy?.stop();
-    await database?.drop();
-  });
+  const suite = withAppBehindDatabaseProxy(browser);
 
   it('answer a browser with the 503 error page, an API client with a retryable JSON error, and work again once it is back', async () => {
+    const { app, proxy } = suite;
     await proxy.cut();
 
     const home = await browser.get(`${app.url}/`, AS_A_BROWSER);

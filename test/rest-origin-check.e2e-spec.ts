@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { TestBrowser } from './support/browser.js';
+import { launchChromium } from './support/chromium.js';
 import { emulatorStats } from './support/emulator-admin.js';
 import { graphql } from './support/graphql.js';
 import { signIn } from './support/sign-in.js';
@@ -13,9 +14,6 @@ const STATE_CHANGING_ROUTES = [
   '/auth/disconnect',
   '/auth/api-token',
 ];
-
-/** Debian's Chromium, as in browser.e2e-spec.ts. */
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('state-changing REST routes and the origin of a request', () => {
   const suite = withTestApp('sqlite');
@@ -106,18 +104,7 @@ describe('state-changing REST routes and the origin of a request', () => {
       await new Promise<void>((resolve) => sibling.listen(0, '127.0.0.1', resolve));
       const address = sibling.address();
       siblingUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-      chromiumBrowser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          '--disable-quic',
-        ],
-      });
+      chromiumBrowser = await launchChromium();
     });
 
     afterAll(async () => {

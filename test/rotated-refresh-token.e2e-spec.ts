@@ -10,13 +10,14 @@ import { emulatorStats, injectFault, startTestEmulator } from './support/emulato
 import { graphql, PROFILE } from './support/graphql.js';
 import { answerConsent, parseConsentPage, signIn } from './support/sign-in.js';
 import { storedTokens } from './support/stored-tokens.js';
-import { TcpProxy } from './support/tcp-proxy.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
 import {
-  createTestDatabase,
-  expireStoredTokens,
-  type TestDatabase,
-} from './support/test-database.js';
+  databaseBehindProxy,
+  withAppBehindDatabaseProxy,
+  type TcpProxy,
+} from './support/tcp-proxy.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { expireStoredTokens, type TestDatabase } from './support/test-database.js';
+import { until } from './support/until.js';
 
 /**
  * With refresh-token rotation on, Google's answer to a refresh holds the only live refresh token:
@@ -42,21 +43,6 @@ async function tokenRow(database: TestDatabase): Promise<TokenRow> {
     'SELECT version, state, refresh_count, refresh_lease_owner, refresh_lease_expires_at < now() AS lease_expired FROM oauth_tokens',
   );
   return row;
-}
-
-/** Polls `probe` until it returns a value other than undefined, at most `withinMs`. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  withinMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline) throw new Error(`${what} did not happen within ${withinMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 async function refreshGrants(emulatorUrl: string): Promise<number> {
@@ -99,42 +85,12 @@ async function spooled(dataDir: string): Promise<string[]> {
   return holding;
 }
 
-/** A PostgreSQL database and a proxy in front of it that a test can cut. */
-async function databaseBehindProxy(): Promise<{
-  database: TestDatabase;
-  proxy: TcpProxy;
-  proxiedUrl: string;
-}> {
-  const database = await createTestDatabase('postgres');
-  const target = new URL(database.url);
-  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-  await proxy.start();
-  const proxied = new URL(database.url);
-  proxied.hostname = '127.0.0.1';
-  proxied.port = String(proxy.port);
-  return { database, proxy, proxiedUrl: proxied.toString() };
-}
-
 describe('the database unreachable for 2 s right after Google answered with a new refresh token', () => {
-  let database: TestDatabase;
-  let proxy: TcpProxy;
-  let app: TestApp;
   const browser = new TestBrowser();
-
-  beforeAll(async () => {
-    const setup = await databaseBehindProxy();
-    ({ database, proxy } = setup);
-    app = await startTestApp({ ...database, url: setup.proxiedUrl });
-    await signIn(browser, app.url);
-  });
-
-  afterAll(async () => {
-    await app?.stop();
-    await proxy?.stop();
-    await database?.drop();
-  });
+  const suite = withAppBehindDatabaseProxy(browser);
 
   it('stores the new refresh token once the database is back, and the grant keeps working', async () => {
+    const { app, proxy, database } = suite;
     const before = await storedTokens(database, ADA);
     const rowBefore = await tokenRow(database);
     const grantsBefore = await refreshGrants(app.emulatorUrl);

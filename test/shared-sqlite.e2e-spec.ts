@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { MIGRATIONS } from '../src/database/data-source-options.js';
@@ -21,12 +20,10 @@ describe('two instances on one SQLite file', () => {
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
     emulator = await startTestEmulator(3600);
-    const sessionSecret = randomBytes(32).toString('base64url');
     const options = {
       databaseUrl: database.url,
       emulatorUrl: emulator.url,
       publicUrl: PUBLIC_URL,
-      sessionSecret,
     };
     instances = await Promise.all([startAppProcess(options), startAppProcess(options)]);
   });

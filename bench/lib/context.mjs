@@ -1,7 +1,7 @@
 // What every case gets: the settings, the bench database, the standalone emulator and how to start
-// app instances on them (one keyring and session secret for the whole run).
+// app instances on them (one keyring for the whole run).
 import { emulatorAdmin } from './google.mjs';
-import { newKeyring, newSessionSecret, startEmulator } from './processes.mjs';
+import { newKeyring, startEmulator } from './processes.mjs';
 import { tokenCodec } from './tokens.mjs';
 
 /**
@@ -45,7 +45,6 @@ export async function createContext({ settings, log, db }) {
       emulatorUrl: emulator.url,
       publicUrl: PUBLIC_URL,
       keyring,
-      sessionSecret: newSessionSecret(),
     },
   };
 }

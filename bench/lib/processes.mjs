@@ -19,7 +19,6 @@ import { ROOT, startApp as launchApp, startNode, stopAll } from '../../scripts/a
  * @property {string} emulatorUrl
  * @property {string} publicUrl
  * @property {string} keyring
- * @property {string} sessionSecret
  * @property {Record<string, string>} [env]
  */
 
@@ -195,10 +194,6 @@ export function sampleResident(pid, everyMs = 100) {
 
 export function newKeyring() {
   return `bench:${randomBytes(32).toString('base64')}`;
-}
-
-export function newSessionSecret() {
-  return randomBytes(32).toString('base64url');
 }
 
 /**

@@ -6,12 +6,10 @@ import { fromDist } from './dist.mjs';
 const { parseKeyring } = /** @type {typeof import('../../src/config/keyring.js')} */ (
   await fromDist('src/config/keyring.js')
 );
-const { TokenCipher } = /** @type {typeof import('../../src/tokens/token-cipher.js')} */ (
-  await fromDist('src/tokens/token-cipher.js')
-);
-const { associatedData } = /** @type {typeof import('../../src/tokens/token-store.service.js')} */ (
-  await fromDist('src/tokens/token-store.service.js')
-);
+const { TokenCipher, tokenPlace } =
+  /** @type {typeof import('../../src/tokens/token-cipher.js')} */ (
+    await fromDist('src/tokens/token-cipher.js')
+  );
 
 /** @typedef {'access_token' | 'refresh_token'} TokenColumn */
 
@@ -21,8 +19,8 @@ export function tokenCodec(keyring) {
   return {
     keyId: cipher.currentKeyId,
     /** @param {string} rowId @param {TokenColumn} column @param {string} plaintext */
-    encrypt: (rowId, column, plaintext) => cipher.encrypt(plaintext, associatedData(rowId, column)),
+    encrypt: (rowId, column, plaintext) => cipher.encrypt(plaintext, tokenPlace(rowId, column)),
     /** @param {string} rowId @param {TokenColumn} column @param {string} envelope */
-    decrypt: (rowId, column, envelope) => cipher.decrypt(envelope, associatedData(rowId, column)),
+    decrypt: (rowId, column, envelope) => cipher.decrypt(envelope, tokenPlace(rowId, column)),
   };
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthCookies } from './cookies.js';
+import { AuthCookies } from '../sessions/cookies.js';
 import { GoogleCallbackGuard } from './google/google-callback.guard.js';
 import { GoogleStartGuard } from './google/google-start.guard.js';
 import {

@@ -1,6 +1,6 @@
 import { Mutation, Resolver } from '@nestjs/graphql';
 import { SessionsService } from '../sessions/sessions.service.js';
-import { CurrentUser, type SessionUser } from './current-user.decorator.js';
+import { CurrentUser, type SessionUser } from '../sessions/current-user.decorator.js';
 
 @Resolver()
 export class SignOutResolver {

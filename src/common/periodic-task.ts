@@ -1,4 +1,8 @@
-import type { Logger } from '@nestjs/common';
+import {
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 
 /**
  * Runs `work` every `intervalMs` (never two runs at once) until stopped; stopping waits for the
@@ -42,5 +46,36 @@ export class PeriodicTask {
         });
     }, delayMs);
     this.timer.unref();
+  }
+}
+
+/**
+ * A provider that runs `runOnce` as a PeriodicTask while the app runs: from bootstrap (when
+ * `shouldRun()`) until shutdown begins, before the HTTP server and the database close, so a run
+ * under way can finish.
+ */
+export abstract class PeriodicProvider
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
+  protected readonly logger: Logger;
+  protected readonly task: PeriodicTask;
+
+  constructor(taskName: string, intervalMs: number) {
+    this.logger = new Logger(new.target.name);
+    this.task = new PeriodicTask(taskName, intervalMs, () => this.runOnce(), this.logger);
+  }
+
+  protected abstract runOnce(): Promise<void>;
+
+  protected shouldRun(): boolean {
+    return true;
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.shouldRun()) this.task.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.task.stop();
   }
 }

@@ -38,7 +38,6 @@ export interface AppConfig {
   };
   emulator: { accessTokenTtlSeconds: number };
   tokenKeyring: Keyring;
-  sessionSecret: string;
   refreshLeewaySeconds: number;
   refresh: {
     /** Total time one refresh may take, retries included. */
@@ -94,13 +93,10 @@ export interface AppConfig {
 }
 
 /**
- * The configuration as read from the environment. In development the keyring and session secret may
- * still be missing: `withDevelopmentSecrets` fills them from files under dataDir.
+ * The configuration as read from the environment. In development the keyring may still be missing:
+ * `withDevelopmentSecrets` fills it from a file under dataDir.
  */
-export type ConfigDraft = Omit<AppConfig, 'tokenKeyring' | 'sessionSecret'> & {
-  tokenKeyring: Keyring | null;
-  sessionSecret: string | null;
-};
+export type ConfigDraft = Omit<AppConfig, 'tokenKeyring'> & { tokenKeyring: Keyring | null };
 
 /** The OAuth client the emulator knows the app by when no credentials are configured. */
 export const EMULATOR_CLIENT = {
@@ -150,7 +146,6 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
     google,
     emulator: { accessTokenTtlSeconds: vars.EMULATOR_ACCESS_TOKEN_TTL_SECONDS },
     tokenKeyring,
-    sessionSecret: vars.SESSION_SECRET ?? null,
     refreshLeewaySeconds: vars.REFRESH_LEEWAY_SECONDS,
     refresh: {
       deadlineMs: vars.REFRESH_DEADLINE_SECONDS * 1000,
@@ -289,9 +284,6 @@ function checkProductionSettings(
     problems.push(
       'TOKEN_ENCRYPTION_KEYS must be set in production (id:base64-32-byte-key, current key first)',
     );
-  }
-  if (vars.SESSION_SECRET === undefined) {
-    problems.push('SESSION_SECRET must be set in production (at least 32 random characters)');
   }
   if (trustsEveryAddress(parseTrustProxy(vars.TRUST_PROXY))) {
     problems.push(

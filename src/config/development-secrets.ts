@@ -6,44 +6,32 @@ import { parseKeyring } from './keyring.js';
 
 interface DevelopmentSecrets {
   tokenEncryptionKeys: string;
-  sessionSecret: string;
 }
 
 /**
- * Completes a development configuration with a token key and session secret kept in
+ * Completes a development configuration with a token key kept in
  * `<dataDir>/development-secrets.json`, created on first use. Production never gets here without
- * both set (loadConfig refuses), so this never invents a production key.
+ * one set (loadConfig refuses), so this never invents a production key.
  */
 export function withDevelopmentSecrets(
   draft: ConfigDraft,
   warn: (line: string) => void,
 ): AppConfig {
-  const { tokenKeyring, sessionSecret } = draft;
-  if (tokenKeyring !== null && sessionSecret !== null)
-    return { ...draft, tokenKeyring, sessionSecret };
+  const { tokenKeyring } = draft;
+  if (tokenKeyring !== null) return { ...draft, tokenKeyring };
   if (draft.isProduction) throw new Error('production configuration without secrets');
   const file = join(draft.dataDir, 'development-secrets.json');
   const secrets = readOrCreate(file);
   warn(
-    `Using development secrets from ${file} for ${[
-      tokenKeyring === null ? 'TOKEN_ENCRYPTION_KEYS' : '',
-      sessionSecret === null ? 'SESSION_SECRET' : '',
-    ]
-      .filter(Boolean)
-      .join(' and ')}; set them for any real deployment.`,
+    `Using development secrets from ${file} for TOKEN_ENCRYPTION_KEYS; set it for any real deployment.`,
   );
-  return {
-    ...draft,
-    tokenKeyring: tokenKeyring ?? parseKeyring(secrets.tokenEncryptionKeys),
-    sessionSecret: sessionSecret ?? secrets.sessionSecret,
-  };
+  return { ...draft, tokenKeyring: parseKeyring(secrets.tokenEncryptionKeys) };
 }
 
 function readOrCreate(file: string): DevelopmentSecrets {
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevelopmentSecrets;
   const secrets: DevelopmentSecrets = {
     tokenEncryptionKeys: `dev-${randomBytes(3).toString('hex')}:${randomBytes(32).toString('base64')}`,
-    sessionSecret: randomBytes(32).toString('base64url'),
   };
   mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
   try {

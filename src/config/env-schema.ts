@@ -104,9 +104,6 @@ export const environmentSchema = z.object({
     .max(60000, 'must be a whole number of milliseconds from 100 to 60000')
     .default(5000),
   TOKEN_ENCRYPTION_KEYS: optionalText,
-  SESSION_SECRET: optionalText.refine((value) => value === undefined || value.length >= 32, {
-    message: 'must be at least 32 characters of random text',
-  }),
   REFRESH_LEEWAY_SECONDS: wholeSeconds(60, 0, 3000),
   REFRESH_DEADLINE_SECONDS: wholeSeconds(10, 1, 120),
   REFRESH_LEASE_SECONDS: wholeSeconds(15, 2, 300),

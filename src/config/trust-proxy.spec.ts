@@ -8,7 +8,6 @@ const productionEnv = {
   GOOGLE_CLIENT_ID: 'id.apps.googleusercontent.com',
   GOOGLE_CLIENT_SECRET: 'secret',
   TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-  SESSION_SECRET: 'x'.repeat(40),
 };
 
 describe('TRUST_PROXY', () => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { AppErrorCode } from '../common/app-error.js';
 import { isForeignOrigin } from '../common/origin.js';
 
 /**
@@ -14,7 +15,10 @@ export function refuseForeignOrigins(fastify: FastifyInstance, publicUrl: string
     await reply.code(403).send({
       data: null,
       errors: [
-        { message: `Requests from ${origin} are not allowed`, extensions: { code: 'FORBIDDEN' } },
+        {
+          message: `Requests from ${origin} are not allowed`,
+          extensions: { code: AppErrorCode.Forbidden },
+        },
       ],
     });
   });

@@ -1,11 +1,8 @@
-import { Controller, Get, Header, Inject, Req } from '@nestjs/common';
+import { Controller, Get, Header, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { AuthCookies } from '../auth/cookies.js';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
+import { AuthCookies } from '../sessions/cookies.js';
 import { SessionsService } from '../sessions/sessions.service.js';
-import { tokenStatusOf } from '../tokens/token-status.js';
-import { TokenStore } from '../tokens/token-store.service.js';
+import { TokenService } from '../tokens/token.service.js';
 import { UsersService } from '../users/users.service.js';
 import { renderHomePage } from './home.page.js';
 
@@ -15,8 +12,7 @@ export class HomeController {
     private readonly cookies: AuthCookies,
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
-    private readonly tokens: TokenStore,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tokens: TokenService,
   ) {}
 
   @Get()
@@ -26,7 +22,6 @@ export class HomeController {
     const session = await this.sessions.resolve(this.cookies.readSession(request));
     const user = session ? await this.users.findById(session.userId) : null;
     if (!user) return renderHomePage(null);
-    const row = await this.tokens.findByUser(user.id);
-    return renderHomePage({ user, token: row ? tokenStatusOf(row, this.config.google) : null });
+    return renderHomePage({ user, token: await this.tokens.statusIfStored(user.id) });
   }
 }

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { TokensModule } from '../tokens/tokens.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { HomeController } from './home.controller.js';
 
 @Module({
-  imports: [AuthModule, SessionsModule, TokensModule, UsersModule],
+  imports: [SessionsModule, TokensModule, UsersModule],
   controllers: [HomeController],
 })
 export class HomeModule {}

@@ -28,7 +28,6 @@ export const REDACTED_PATHS = [
   '*.token',
   '*.password',
   '*.tokenKeyring',
-  '*.sessionSecret',
   // A failed query's values (TypeORM's QueryFailedError): hashes, ciphertexts, emails.
   '*.parameters',
   '*.driverError.parameters',

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
 import { tap, type Observable } from 'rxjs';
-import { AppError } from '../common/app-error.js';
+import { AppError, AppErrorCode } from '../common/app-error.js';
 import { MetricsService } from './metrics.service.js';
 
 /** Counts GraphQL root fields by name and outcome. */
@@ -26,7 +26,8 @@ export class GraphqlMetricsInterceptor implements NestInterceptor {
     return next.handle().pipe(
       tap({
         next: () => count('ok'),
-        error: (error: unknown) => count(error instanceof AppError ? error.code : 'INTERNAL'),
+        error: (error: unknown) =>
+          count(error instanceof AppError ? error.code : AppErrorCode.Internal),
       }),
     );
   }

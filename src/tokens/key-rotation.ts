@@ -4,8 +4,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { withDataSource } from '../database/run-migrations.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { PendingRevocationEntity } from './pending-revocation.entity.js';
-import { DecryptionError, TokenCipher } from './token-cipher.js';
-import { associatedData } from './token-store.service.js';
+import { DecryptionError, TokenCipher, tokenPlace, type SecretPlace } from './token-cipher.js';
 
 const BATCH = 100;
 
@@ -40,7 +39,7 @@ export async function verifyKeyringAgainstDatabase(
     }
     const sample = await rows.findOneByOrFail({ keyId, state: Not(StoredTokenState.Revoked) });
     try {
-      cipher.decrypt(sample.accessTokenCiphertext, associatedData(sample.id, 'access_token'));
+      cipher.decrypt(sample.accessTokenCiphertext, tokenPlace(sample.id, 'access_token'));
     } catch (error) {
       if (!(error instanceof DecryptionError)) throw error;
       throw new KeyringMismatchError(
@@ -90,10 +89,7 @@ async function reencryptToken(
   row: OAuthTokenEntity,
 ): Promise<number> {
   const reencrypt = (envelope: string, column: 'access_token' | 'refresh_token') =>
-    cipher.encrypt(
-      cipher.decrypt(envelope, associatedData(row.id, column)),
-      associatedData(row.id, column),
-    );
+    reencryptAt(cipher, envelope, tokenPlace(row.id, column));
   const { affected } = await manager.getRepository(OAuthTokenEntity).update(
     { id: row.id, version: row.version },
     {
@@ -114,8 +110,11 @@ async function reencryptPendingRevocations(
   let rewritten = 0;
   for (const entry of await pending.find()) {
     if (TokenCipher.keyIdOf(entry.tokenCiphertext) === cipher.currentKeyId) continue;
-    const where = `pending_revocations:${entry.id}:token`;
-    const tokenCiphertext = cipher.encrypt(cipher.decrypt(entry.tokenCiphertext, where), where);
+    const tokenCiphertext = reencryptAt(cipher, entry.tokenCiphertext, {
+      table: 'pending_revocations',
+      rowId: entry.id,
+      column: 'token',
+    });
     rewritten +=
       (
         await pending.update(
@@ -125,4 +124,8 @@ async function reencryptPendingRevocations(
       ).affected ?? 0;
   }
   return rewritten;
+}
+
+function reencryptAt(cipher: TokenCipher, envelope: string, place: SecretPlace): string {
+  return cipher.encrypt(cipher.decrypt(envelope, place), place);
 }

@@ -1,13 +1,7 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type BeforeApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { PeriodicTask } from '../common/periodic-task.js';
+import { PeriodicProvider } from '../common/periodic-task.js';
 import type { RefreshNeed } from './refresh-need.js';
 import { TokenRefresher } from './token-refresher.js';
 import { TokenStore } from './token-store.service.js';
@@ -28,30 +22,22 @@ const MAX_BATCHES_PER_SWEEP = 10;
  * at once: a token whose lease another instance holds is skipped, never waited for.
  */
 @Injectable()
-export class ProactiveRefresher implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(ProactiveRefresher.name);
-  private readonly task: PeriodicTask;
-
+export class ProactiveRefresher extends PeriodicProvider {
   constructor(
     private readonly store: TokenStore,
     private readonly refresher: TokenRefresher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.task = new PeriodicTask(
-      'Proactive refresh',
-      config.proactiveRefresh.intervalMs,
-      () => this.sweepAndLog(),
-      this.logger,
-    );
+    super('Proactive refresh', config.proactiveRefresh.intervalMs);
   }
 
-  onApplicationBootstrap(): void {
-    if (this.config.proactiveRefresh.enabled) this.task.start();
+  protected override shouldRun(): boolean {
+    return this.config.proactiveRefresh.enabled;
   }
 
-  /** Before the HTTP server and the database close, so a run under way can finish. */
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.task.stop();
+  protected async runOnce(): Promise<void> {
+    const result = await this.sweep();
+    if (result.due > 0) this.logger.log(`Proactive refresh: ${JSON.stringify(result)}`);
   }
 
   /** One pass over what is due now; batches until nothing is due or the sweep's batch budget is spent. */
@@ -78,11 +64,6 @@ export class ProactiveRefresher implements OnApplicationBootstrap, BeforeApplica
       }),
     );
     return result;
-  }
-
-  private async sweepAndLog(): Promise<void> {
-    const result = await this.sweep();
-    if (result.due > 0) this.logger.log(`Proactive refresh: ${JSON.stringify(result)}`);
   }
 
   private async refreshAll(

@@ -1,3 +1,4 @@
+import { afterEach } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
@@ -15,6 +16,7 @@ import { RefreshTokenBudget } from './refresh-token-budget.js';
 import { RefreshSpool, type SpooledRefresh } from './refresh-spool.js';
 import { TokenEventType } from './token-event.entity.js';
 import type { MergedTokens } from './token-merge.js';
+import type { RefreshNeed } from './refresh-need.js';
 import { TokenRefresher } from './token-refresher.js';
 import { TokenService } from './token.service.js';
 import { TokenStore } from './token-store.service.js';
@@ -323,7 +325,6 @@ export async function startRefreshCore(
   const config: AppConfig = {
     ...draft,
     tokenKeyring: parseKeyring(`k:${Buffer.alloc(32, 1).toString('base64')}`),
-    sessionSecret: 'x'.repeat(32),
     refresh: { ...draft.refresh, leaseMs: 400, deadlineMs: 200, ...refresh },
   };
   const store = new FakeTokenStore();
@@ -359,6 +360,37 @@ export async function startRefreshCore(
     spool,
     config,
   };
+}
+
+/**
+ * For the tests of one describe block: `start()` makes a fresh core for the test, closed after it.
+ * Call it in the describe body (it registers the afterEach).
+ */
+export function refreshCorePerTest(): (
+  refresh?: Partial<AppConfig['refresh']>,
+) => Promise<RefreshCore> {
+  let core: RefreshCore | undefined;
+  afterEach(async () => {
+    await core?.context.close();
+    core = undefined;
+  });
+  return async (refresh = {}) => (core = await startRefreshCore(refresh));
+}
+
+/**
+ * Starts a refresh of an expired token and holds Google's answer until `release()`; resolves once
+ * Google has the call. Set `google.outcomes` first to choose that answer.
+ */
+export async function heldRefresh(
+  { refresher, store, google }: RefreshCore,
+  need: RefreshNeed,
+): Promise<{ flight: Promise<OAuthTokenEntity>; release: () => void }> {
+  store.row = tokenRow({ expiresAt: new Date(Date.now() - 1000) });
+  const hold = gate();
+  google.hold = hold.opened;
+  const flight = refresher.refresh(USER, need);
+  await eventually(() => google.calls === 1);
+  return { flight, release: hold.open };
 }
 
 /** A promise and the function that settles it. */

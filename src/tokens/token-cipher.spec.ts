@@ -1,13 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { parseKeyring } from '../config/keyring.js';
-import { DecryptionError, TokenCipher } from './token-cipher.js';
+import { DecryptionError, TokenCipher, tokenPlace } from './token-cipher.js';
 
 const keyA = randomBytes(32).toString('base64');
 const keyB = randomBytes(32).toString('base64');
 const cipher = new TokenCipher(parseKeyring(`a:${keyA}`));
 const secret = 'ya29.a0-secret-access-token';
-const where = 'oauth_tokens:row-1:access_token';
+const where = tokenPlace('row-1', 'access_token');
 
 /** Flips one bit of a base64url part (on the bytes: the last character may carry unused bits). */
 function flipFirstBit(part: string): string {
@@ -38,10 +38,10 @@ describe('TokenCipher', () => {
 
   it('refuses an envelope copied to another row or column', () => {
     const envelope = cipher.encrypt(secret, where);
-    expect(() => cipher.decrypt(envelope, 'oauth_tokens:row-2:access_token')).toThrow(
+    expect(() => cipher.decrypt(envelope, tokenPlace('row-2', 'access_token'))).toThrow(
       DecryptionError,
     );
-    expect(() => cipher.decrypt(envelope, 'oauth_tokens:row-1:refresh_token')).toThrow(
+    expect(() => cipher.decrypt(envelope, tokenPlace('row-1', 'refresh_token'))).toThrow(
       DecryptionError,
     );
   });
@@ -61,6 +61,18 @@ describe('TokenCipher', () => {
     const rotated = new TokenCipher(parseKeyring(`b:${keyB},a:${keyA}`));
     expect(rotated.decrypt(old, where)).toBe(secret);
     expect(TokenCipher.keyIdOf(rotated.encrypt(secret, where))).toBe('b');
+  });
+
+  it('reads envelopes bound to `table:rowId:column`, the format rows were written with', () => {
+    const iv = randomBytes(12);
+    const gcm = createCipheriv('aes-256-gcm', Buffer.from(keyA, 'base64'), iv);
+    gcm.setAAD(Buffer.from('pending_revocations:row-1:token', 'utf8'));
+    const ciphertext = Buffer.concat([gcm.update(secret, 'utf8'), gcm.final()]);
+    const envelope = ['v1', 'a', iv, ciphertext, gcm.getAuthTag()]
+      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+      .join(':');
+    const place = { table: 'pending_revocations', rowId: 'row-1', column: 'token' } as const;
+    expect(cipher.decrypt(envelope, place)).toBe(secret);
   });
 
   it('refuses text that is not an envelope', () => {

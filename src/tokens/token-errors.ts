@@ -1,7 +1,9 @@
 import { AppError, AppErrorCode, upstreamUnavailable } from '../common/app-error.js';
+import type { Logger } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import type { GrantFailureReason } from './grant-failure-reason.js';
 import { scopeRequestUrl } from '../google/scopes.js';
+import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
 import type { OAuthTokenEntity } from './oauth-token.entity.js';
 
 /**
@@ -48,4 +50,19 @@ export function stillValidOrUnavailable(
 /** A forced refresh that produced no newer token. */
 export function refreshNotDone(): AppError {
   return upstreamUnavailable('Google could not refresh the token now; try again shortly');
+}
+
+/** This instance holds the only copy of the latest grant and the database does not have it yet. */
+export function waitingForDatabase(): AppError {
+  return upstreamUnavailable('the refreshed token is waiting for the database; try again shortly');
+}
+
+/** What a client sees of a failed call to Google; other errors pass through. */
+export function toAppError(error: unknown, logger: Logger): unknown {
+  if (!(error instanceof GoogleApiError)) return error;
+  if (error.kind === GoogleErrorKind.Unavailable) {
+    return upstreamUnavailable('Google did not answer in time; try again');
+  }
+  logger.warn(`Unexpected answer from Google: ${error.message}`);
+  return upstreamUnavailable('Google gave an answer we could not use');
 }

@@ -1,11 +1,5 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { PeriodicTask } from '../common/periodic-task.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { PeriodicProvider } from '../common/periodic-task.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { TokenStore } from './token-store.service.js';
@@ -22,31 +16,17 @@ const MAX_BATCHES = 100;
  * oldest first, in bounded batches through the index on created_at.
  */
 @Injectable()
-export class TokenEventsPruner implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(TokenEventsPruner.name);
-  private readonly task: PeriodicTask;
-
+export class TokenEventsPruner extends PeriodicProvider {
   constructor(
     private readonly store: TokenStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.task = new PeriodicTask(
-      'Token events retention',
-      INTERVAL_MS,
-      async () => {
-        const deleted = await this.prune();
-        if (deleted > 0) this.logger.log(`Deleted ${deleted} token events past their retention`);
-      },
-      this.logger,
-    );
+    super('Token events retention', INTERVAL_MS);
   }
 
-  onApplicationBootstrap(): void {
-    this.task.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.task.stop();
+  protected async runOnce(): Promise<void> {
+    const deleted = await this.prune();
+    if (deleted > 0) this.logger.log(`Deleted ${deleted} token events past their retention`);
   }
 
   /** Deletes the events past retention (at most MAX_BATCHES batches); returns how many went. */

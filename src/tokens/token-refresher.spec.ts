@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { AppError, AppErrorCode } from '../common/app-error.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
 import { GrantFailureReason } from './grant-failure-reason.js';
@@ -6,13 +6,12 @@ import { StoredTokenState } from './oauth-token.entity.js';
 import {
   databaseDown,
   eventually,
-  gate,
   googleDown,
   invalidGrant,
-  startRefreshCore,
+  heldRefresh,
+  refreshCorePerTest,
   tokenRow,
   USER,
-  type RefreshCore,
 } from './refresh.test-harness.js';
 import type { RefreshNeed } from './refresh-need.js';
 
@@ -51,15 +50,7 @@ function reauthRapt(): GoogleApiError {
 }
 
 describe('TokenRefresher', () => {
-  let core: RefreshCore;
-  const start = async (refresh: Parameters<typeof startRefreshCore>[0] = {}) => {
-    core = await startRefreshCore(refresh);
-    return core;
-  };
-
-  afterEach(async () => {
-    await core?.context.close();
-  });
+  const start = refreshCorePerTest();
 
   describe('one refresh per expiry', () => {
     it('50 concurrent callers of an expired token make one call to Google and all get its row', async () => {
@@ -76,15 +67,12 @@ describe('TokenRefresher', () => {
     });
 
     it('a token fresh from Google counts as fresh even when it lives shorter than the leeway', async () => {
-      const { refresher, store, google } = await start();
+      const core = await start();
+      const { refresher, google } = core;
       google.lifetimeSeconds = 10;
-      store.row = tokenRow({ expiresAt: expired() });
-      const hold = gate();
-      google.hold = hold.opened;
-      const flight = refresher.refresh(USER, LEEWAY);
-      await eventually(() => google.calls === 1);
+      const { flight, release } = await heldRefresh(core, LEEWAY);
       const joiners = Array.from({ length: 10 }, () => refresher.refresh(USER, LEEWAY));
-      hold.open();
+      release();
       await Promise.all([flight, ...joiners]);
       // and afterwards, one by one
       for (let call = 0; call < 10; call++) await refresher.refresh(USER, LEEWAY);
@@ -92,16 +80,13 @@ describe('TokenRefresher', () => {
     });
 
     it('a joiner whose need the flight cannot meet starts one more refresh; one it meets does not', async () => {
-      const { refresher, store, google } = await start();
-      store.row = tokenRow({ expiresAt: expired() });
-      const hold = gate();
-      google.hold = hold.opened;
-      const flight = refresher.refresh(USER, LEEWAY);
-      await eventually(() => google.calls === 1);
+      const core = await start();
+      const { refresher, google } = core;
+      const { flight, release } = await heldRefresh(core, LEEWAY);
       // Google refused version 2 to this caller: it needs newer than what the flight brings.
       const stronger = refresher.refresh(USER, { kind: 'newer-than', version: 2 });
       const satisfied = refresher.refresh(USER, { kind: 'newer-than', version: 1 });
-      hold.open();
+      release();
       expect((await flight).version).toBe(2);
       expect((await satisfied).version).toBe(2);
       expect((await stronger).version).toBe(3);
@@ -126,14 +111,10 @@ describe('TokenRefresher', () => {
     });
 
     it('lost to another writer while Google answered: the other writer’s row is returned', async () => {
-      const { refresher, store, google } = await start();
-      store.row = tokenRow({ expiresAt: expired() });
-      const hold = gate();
-      google.hold = hold.opened;
-      const flight = refresher.refresh(USER, LEEWAY);
-      await eventually(() => google.calls === 1);
-      store.signInAgain();
-      hold.open();
+      const core = await start();
+      const { flight, release } = await heldRefresh(core, LEEWAY);
+      core.store.signInAgain();
+      release();
       expect((await flight).accessTokenCiphertext).toBe('ya29.signed-in-again');
     });
 
@@ -181,15 +162,12 @@ describe('TokenRefresher', () => {
     });
 
     it('invalid_grant racing a new sign-in that landed first: the new grant is returned', async () => {
-      const { refresher, store, google } = await start();
-      store.row = tokenRow({ expiresAt: expired() });
-      const hold = gate();
-      google.hold = hold.opened;
+      const core = await start();
+      const { store, google } = core;
       google.outcomes.push(invalidGrant());
-      const flight = refresher.refresh(USER, LEEWAY);
-      await eventually(() => google.calls === 1);
+      const { flight, release } = await heldRefresh(core, LEEWAY);
       store.signInAgain();
-      hold.open();
+      release();
       expect((await flight).accessTokenCiphertext).toBe('ya29.signed-in-again');
       expect(store.events).toEqual([]);
     });
@@ -303,7 +281,7 @@ describe('TokenRefresher', () => {
     });
 
     it('the database away past the lease: the row is served from memory, never refreshed again here, and stored once the database is back', async () => {
-      const { refresher, store, google, spool } = await start({ leaseMs: 300 });
+      const { refresher, store, google, spool, saver } = await start({ leaseMs: 300 });
       store.row = tokenRow({ expiresAt: expired() });
       google.outcomes.push({ refreshToken: '1//rotated' });
       store.saveFailures.push(...Array.from({ length: 100 }, databaseDown));
@@ -324,7 +302,7 @@ describe('TokenRefresher', () => {
       await eventually(() => store.row?.version === 2);
       expect(store.row?.refreshTokenCiphertext).toBe('1//rotated');
       expect(spool.held.size).toBe(0);
-      expect(core.saver.unsavedFor(USER)).toBe(undefined);
+      expect(saver.unsavedFor(USER)).toBe(undefined);
     });
 
     it('start-up writes what the spool holds over the version it was computed from', async () => {

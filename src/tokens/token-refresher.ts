@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { AppError, AppErrorCode, upstreamUnavailable } from '../common/app-error.js';
+import { AppError, AppErrorCode } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
@@ -14,7 +14,7 @@ import { GrantFailureReason } from './grant-failure-reason.js';
 import { failureReasonOf, isClientMisconfiguration, type GrantFacts } from './failure-reason-of.js';
 import { acceptsFlightResult, meets, type RefreshNeed } from './refresh-need.js';
 import { RefreshSaver } from './refresh-saver.js';
-import { reauthRequired, stillValidOrUnavailable } from './token-errors.js';
+import { reauthRequired, stillValidOrUnavailable, waitingForDatabase } from './token-errors.js';
 import { deadReason } from './token-status.js';
 import { mergeRefreshResponse, refreshNote } from './token-merge.js';
 import { TokenStore } from './token-store.service.js';
@@ -336,5 +336,5 @@ function cooldownReason(row: OAuthTokenEntity): GrantFailureReason | undefined {
 /** This instance holds the only copy of the latest grant: it is served while it lasts, never refreshed again. */
 function usableUnsaved(row: OAuthTokenEntity, need: RefreshNeed): OAuthTokenEntity {
   if (acceptsFlightResult(row, need, Date.now())) return row;
-  throw upstreamUnavailable('the refreshed token is waiting for the database; try again shortly');
+  throw waitingForDatabase();
 }

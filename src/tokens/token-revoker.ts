@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type BeforeApplicationShutdown,
-} from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, LessThanOrEqual, type Repository } from 'typeorm';
-import { PeriodicTask } from '../common/periodic-task.js';
+import { PeriodicProvider } from '../common/periodic-task.js';
 import { GoogleApiError } from '../google/google-api.error.js';
 import { GoogleClient } from '../google/google.client.js';
 import { StoredTokenState, type OAuthTokenEntity } from './oauth-token.entity.js';
 import { PendingRevocationEntity } from './pending-revocation.entity.js';
-import { TokenCipher } from './token-cipher.js';
+import { TokenCipher, type SecretPlace } from './token-cipher.js';
 import { TokenStore } from './token-store.service.js';
 
 const OUTBOX_INTERVAL_MS = 30_000;
@@ -27,10 +22,7 @@ const REVOKE_ATTEMPTS = 3;
  * Google confirms; the user's stored tokens are forgotten at once either way.
  */
 @Injectable()
-export class TokenRevoker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(TokenRevoker.name);
-  private readonly outbox: PeriodicTask;
-
+export class TokenRevoker extends PeriodicProvider {
   constructor(
     private readonly store: TokenStore,
     private readonly google: GoogleClient,
@@ -39,21 +31,11 @@ export class TokenRevoker implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly pending: Repository<PendingRevocationEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {
-    this.outbox = new PeriodicTask(
-      'Revocation retries',
-      OUTBOX_INTERVAL_MS,
-      () => this.retryPending().then(() => undefined),
-      this.logger,
-    );
+    super('Revocation retries', OUTBOX_INTERVAL_MS);
   }
 
-  onApplicationBootstrap(): void {
-    this.outbox.start();
-  }
-
-  /** Before the HTTP server and the database close, so a run under way can finish. */
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.outbox.stop();
+  protected async runOnce(): Promise<void> {
+    await this.retryPending();
   }
 
   /** Returns true when Google confirmed at once, false when the revocation was queued for retry. */
@@ -80,7 +62,7 @@ export class TokenRevoker implements OnApplicationBootstrap, BeforeApplicationSh
         await manager.getRepository(PendingRevocationEntity).insert({
           id,
           userId: row.userId,
-          tokenCiphertext: this.cipher.encrypt(token, associatedData(id)),
+          tokenCiphertext: this.cipher.encrypt(token, revocationPlace(id)),
           attempts: 1,
           nextAttemptAt: new Date(Date.now() + FIRST_RETRY_MS),
           lastError: failure,
@@ -100,7 +82,7 @@ export class TokenRevoker implements OnApplicationBootstrap, BeforeApplicationSh
     let confirmed = 0;
     for (const entry of due) {
       const failure = await this.tryRevoke(
-        this.cipher.decrypt(entry.tokenCiphertext, associatedData(entry.id)),
+        this.cipher.decrypt(entry.tokenCiphertext, revocationPlace(entry.id)),
       );
       if (failure === null) {
         await this.pending.delete({ id: entry.id });
@@ -145,6 +127,6 @@ export class TokenRevoker implements OnApplicationBootstrap, BeforeApplicationSh
   }
 }
 
-function associatedData(id: string): string {
-  return `pending_revocations:${id}:token`;
+function revocationPlace(id: string): SecretPlace {
+  return { table: 'pending_revocations', rowId: id, column: 'token' };
 }

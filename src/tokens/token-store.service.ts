@@ -4,7 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { GrantFailureReason } from './grant-failure-reason.js';
-import { TokenCipher } from './token-cipher.js';
+import { TokenCipher, tokenPlace } from './token-cipher.js';
 import { TokenEventEntity, TokenEventType } from './token-event.entity.js';
 import {
   EXPIRES_IN_UNUSABLE,
@@ -87,12 +87,12 @@ export class TokenStore {
   }
 
   accessTokenOf(row: OAuthTokenEntity): string {
-    return this.cipher.decrypt(row.accessTokenCiphertext, associatedData(row.id, 'access_token'));
+    return this.cipher.decrypt(row.accessTokenCiphertext, tokenPlace(row.id, 'access_token'));
   }
 
   refreshTokenOf(row: OAuthTokenEntity): string | null {
     if (row.refreshTokenCiphertext === null) return null;
-    return this.cipher.decrypt(row.refreshTokenCiphertext, associatedData(row.id, 'refresh_token'));
+    return this.cipher.decrypt(row.refreshTokenCiphertext, tokenPlace(row.id, 'refresh_token'));
   }
 
   /**
@@ -381,14 +381,11 @@ export class TokenStore {
 
   private encryptTokens(rowId: string, accessToken: string, refreshToken: string | null) {
     return {
-      accessTokenCiphertext: this.cipher.encrypt(
-        accessToken,
-        associatedData(rowId, 'access_token'),
-      ),
+      accessTokenCiphertext: this.cipher.encrypt(accessToken, tokenPlace(rowId, 'access_token')),
       refreshTokenCiphertext:
         refreshToken === null
           ? null
-          : this.cipher.encrypt(refreshToken, associatedData(rowId, 'refresh_token')),
+          : this.cipher.encrypt(refreshToken, tokenPlace(rowId, 'refresh_token')),
       keyId: this.cipher.currentKeyId,
     };
   }
@@ -437,11 +434,6 @@ function mintOf(existing: OAuthTokenEntity | null, response: TokenResponse, rece
     refreshTokensMinted: before + 1,
     columns: { refreshTokenIssuedAt: receivedAt, refreshTokensMinted: before + 1 },
   };
-}
-
-/** Binds a ciphertext to its row and column, so it cannot be moved to another user. */
-export function associatedData(rowId: string, column: 'access_token' | 'refresh_token'): string {
-  return `oauth_tokens:${rowId}:${column}`;
 }
 
 /** The columns a refresh writes. */

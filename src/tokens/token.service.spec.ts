@@ -1,13 +1,7 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { AppError, AppErrorCode } from '../common/app-error.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
-import {
-  googleDown,
-  startRefreshCore,
-  tokenRow,
-  USER,
-  type RefreshCore,
-} from './refresh.test-harness.js';
+import { googleDown, refreshCorePerTest, tokenRow, USER } from './refresh.test-harness.js';
 
 const refused = () => new GoogleApiError(GoogleErrorKind.InvalidToken, 'access token refused', 401);
 
@@ -22,15 +16,7 @@ async function errorOf(work: Promise<unknown>): Promise<AppError> {
 }
 
 describe('TokenService', () => {
-  let core: RefreshCore;
-  const start = async (refresh: Parameters<typeof startRefreshCore>[0] = {}) => {
-    core = await startRefreshCore(refresh);
-    return core;
-  };
-
-  afterEach(async () => {
-    await core?.context.close();
-  });
+  const start = refreshCorePerTest();
 
   describe('getValidAccessToken', () => {
     it('hands out a token that does not expire within the leeway without calling Google', async () => {
@@ -61,6 +47,16 @@ describe('TokenService', () => {
       const error = await errorOf(service.getValidAccessToken(USER));
       expect(error.code).toBe(AppErrorCode.ReauthRequired);
       expect(error.details.loginUrl).toBe(`${config.publicUrl}/auth/google`);
+    });
+  });
+
+  describe('statusIfStored', () => {
+    it('reports the stored token without calling Google, and null when none is stored', async () => {
+      const { service, store, google } = await start();
+      expect(await service.statusIfStored(USER)).toMatchObject({ expiresAt: store.row?.expiresAt });
+      store.row = null;
+      expect(await service.statusIfStored(USER)).toBeNull();
+      expect(google.calls).toBe(0);
     });
   });
 

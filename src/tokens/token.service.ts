@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppError, AppErrorCode, upstreamUnavailable } from '../common/app-error.js';
+import { AppError, AppErrorCode } from '../common/app-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
@@ -10,7 +10,7 @@ import { GrantFailureReason } from './grant-failure-reason.js';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import type { TokenEventEntity } from './token-event.entity.js';
 import { meets, type RefreshNeed } from './refresh-need.js';
-import { insufficientScope, reauthRequired, refreshNotDone } from './token-errors.js';
+import { insufficientScope, reauthRequired, refreshNotDone, toAppError } from './token-errors.js';
 import { TokenRefresher } from './token-refresher.js';
 import { deadReason, tokenStatusOf, type TokenStatus } from './token-status.js';
 import { TokenStore } from './token-store.service.js';
@@ -146,6 +146,12 @@ export class TokenService {
     if (missing.length > 0) throw insufficientScope(this.config, missing);
   }
 
+  /** Like status(), but null when no Google token is stored for the user. */
+  async statusIfStored(userId: string): Promise<TokenStatus | null> {
+    const row = await this.store.findByUser(userId);
+    return row ? tokenStatusOf(row, this.config.google) : null;
+  }
+
   private usableNeed(): RefreshNeed {
     return { kind: 'not-expiring', leewayMs: this.config.refreshLeewaySeconds * 1000 };
   }
@@ -173,13 +179,4 @@ export class TokenService {
 
 function isRefusedToken(error: unknown): boolean {
   return error instanceof GoogleApiError && error.kind === GoogleErrorKind.InvalidToken;
-}
-
-function toAppError(error: unknown, logger: Logger): unknown {
-  if (!(error instanceof GoogleApiError)) return error;
-  if (error.kind === GoogleErrorKind.Unavailable) {
-    return upstreamUnavailable('Google did not answer in time; try again');
-  }
-  logger.warn(`Unexpected answer from Google: ${error.message}`);
-  return upstreamUnavailable('Google gave an answer we could not use');
 }

@@ -1,6 +1,6 @@
 import { Args, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { AppError, AppErrorCode } from '../common/app-error.js';
-import { CurrentUser, type SessionUser } from '../auth/current-user.decorator.js';
+import { CurrentUser, type SessionUser } from '../sessions/current-user.decorator.js';
 import { GoogleClient } from '../google/google.client.js';
 import { GoogleProfileModel, toGoogleProfile } from './models/google-profile.model.js';
 import { TokenEventModel, toTokenEventModel } from './models/token-event.model.js';

@@ -1,6 +1,6 @@
 import { Query, Resolver } from '@nestjs/graphql';
 import { AppError, AppErrorCode } from '../common/app-error.js';
-import { CurrentUser, type SessionUser } from '../auth/current-user.decorator.js';
+import { CurrentUser, type SessionUser } from '../sessions/current-user.decorator.js';
 import { UserModel } from './models/user.model.js';
 import { UsersService } from './users.service.js';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
-import type { VerifiedIdentity } from '../auth/google/id-token.verifier.js';
+import type { VerifiedIdentity } from './verified-identity.js';
 import { UserEntity } from './user.entity.js';
 
 @Injectable()

@@ -23,8 +23,6 @@ export interface AppProcessOptions {
   emulatorUrl: string;
   /** The address browsers use; give every instance behind one "balancer" the same one. Default: its own URL. */
   publicUrl?: string;
-  /** Shared by the instances of one deployment. */
-  sessionSecret?: string;
   /** Any other variable, e.g. REFRESH_LEASE_SECONDS. */
   env?: Record<string, string>;
   /** A DATA_DIR the caller owns and keeps (to restart on it); by default a temporary one removed at exit. */

@@ -5,12 +5,14 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { startStandaloneEmulator, type StandaloneEmulator } from '@tokenkeep/google-emulator';
+import { freePort } from './test-app.js';
 
 /** Changes a JSON answer of the emulator (path without query, its parsed body) before the app sees it. */
 export type AnswerRewrite = (
   path: string,
   json: Record<string, unknown>,
-) => Record<string, unknown>;
+) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 /**
  * A Google that lies about what it answers: a loopback proxy in front of the emulator that lets a
@@ -41,8 +43,8 @@ export class RewritingProvider {
         own(outgoing);
         return;
       }
-      void this.forward(incoming).then(({ status, headers, body }) => {
-        const rewritten = this.rewritten(path, headers['content-type'], body);
+      void this.forward(incoming).then(async ({ status, headers, body }) => {
+        const rewritten = await this.rewritten(path, headers['content-type'], body);
         if (rewritten !== body) delete headers['content-length'];
         outgoing.writeHead(status, headers).end(rewritten);
       });
@@ -55,9 +57,9 @@ export class RewritingProvider {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  private rewritten(path: string, contentType: unknown, body: string): string {
+  private async rewritten(path: string, contentType: unknown, body: string): Promise<string> {
     if (!this.rewrite || !String(contentType).includes('json')) return body;
-    return JSON.stringify(this.rewrite(path, JSON.parse(body) as Record<string, unknown>));
+    return JSON.stringify(await this.rewrite(path, JSON.parse(body) as Record<string, unknown>));
   }
 
   private forward(incoming: IncomingMessage): Promise<{
@@ -94,4 +96,24 @@ export class RewritingProvider {
       });
     });
   }
+}
+
+/**
+ * A standalone emulator behind a RewritingProvider: the emulator names the provider as its issuer
+ * and endpoints, so an app that follows its discovery talks only to the provider.
+ */
+export async function startEmulatorBehindProvider(): Promise<{
+  emulator: StandaloneEmulator;
+  provider: RewritingProvider;
+}> {
+  const port = await freePort();
+  const emulator = await startStandaloneEmulator({
+    host: '127.0.0.1',
+    port: 0,
+    publicUrl: `http://127.0.0.1:${port}`,
+    accessTokenTtlSeconds: 3600,
+  });
+  const provider = new RewritingProvider(port, emulator.port);
+  await provider.start();
+  return { emulator, provider };
 }

@@ -1,6 +1,5 @@
 import { parseKeyring } from '../../src/config/keyring.js';
-import { TokenCipher } from '../../src/tokens/token-cipher.js';
-import { associatedData } from '../../src/tokens/token-store.service.js';
+import { TokenCipher, tokenPlace } from '../../src/tokens/token-cipher.js';
 import { TEST_KEYRING } from './test-app.js';
 import type { TestDatabase } from './test-database.js';
 
@@ -27,13 +26,10 @@ export async function storedTokens(database: TestDatabase, sub: string) {
   );
   return {
     row,
-    accessToken: cipher.decrypt(
-      row.access_token_ciphertext,
-      associatedData(row.id, 'access_token'),
-    ),
+    accessToken: cipher.decrypt(row.access_token_ciphertext, tokenPlace(row.id, 'access_token')),
     refreshToken: cipher.decrypt(
       row.refresh_token_ciphertext ?? 'no refresh token is stored',
-      associatedData(row.id, 'refresh_token'),
+      tokenPlace(row.id, 'refresh_token'),
     ),
     expiresAt: new Date(row.expires_at),
   };

@@ -1,4 +1,9 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll } from '@jest/globals';
+import type { TestBrowser } from './browser.js';
+import { signIn } from './sign-in.js';
+import { startTestApp, type TestApp } from './test-app.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /**
  * A loopback TCP proxy a test can cut and restore, to take a database away from the app and give
@@ -70,4 +75,44 @@ export class TcpProxy {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
   }
+}
+
+/** A PostgreSQL database and a proxy in front of it that a test can cut. */
+export async function databaseBehindProxy(): Promise<{
+  database: TestDatabase;
+  proxy: TcpProxy;
+  proxiedUrl: string;
+}> {
+  const database = await createTestDatabase('postgres');
+  const target = new URL(database.url);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+  await proxy.start();
+  const proxied = new URL(database.url);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(proxy.port);
+  return { database, proxy, proxiedUrl: proxied.toString() };
+}
+
+/**
+ * Gives a suite the app on a PostgreSQL database it reaches through a proxy the tests can cut, and
+ * signs `browser` in: registers the `before` and `after` hooks; read the fields once `before` has run.
+ */
+export function withAppBehindDatabaseProxy(browser: TestBrowser): {
+  database: TestDatabase;
+  proxy: TcpProxy;
+  app: TestApp;
+} {
+  const suite = {} as { database: TestDatabase; proxy: TcpProxy; app: TestApp };
+  beforeAll(async () => {
+    const { database, proxy, proxiedUrl } = await databaseBehindProxy();
+    Object.assign(suite, { database, proxy });
+    suite.app = await startTestApp({ ...database, url: proxiedUrl });
+    await signIn(browser, suite.app.url);
+  });
+  afterAll(async () => {
+    await suite.app?.stop();
+    await suite.proxy?.stop();
+    await suite.database?.drop();
+  });
+  return suite;
 }

@@ -32,7 +32,6 @@ export async function startTestApp(
       DATA_DIR: dataDir,
       DATABASE_URL: database.url,
       TOKEN_ENCRYPTION_KEYS: TEST_KEYRING,
-      SESSION_SECRET: randomBytes(32).toString('base64url'),
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       // Tests that count refreshes turn it on themselves.
       PROACTIVE_REFRESH: 'off',

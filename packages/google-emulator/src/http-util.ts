@@ -1,4 +1,17 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Serves each path, by GET and by POST, with the answer shape the path stands for. */
+export function routeByShape<Shape>(
+  app: FastifyInstance,
+  paths: Record<string, Shape>,
+  handle: (shape: Shape, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
+): void {
+  for (const [path, shape] of Object.entries(paths)) {
+    const handler = (request: FastifyRequest, reply: FastifyReply) => handle(shape, request, reply);
+    app.get(path, handler);
+    app.post(path, handler);
+  }
+}
 
 /** Request parameters by name; empty values are treated as absent, as Google does. */
 export type Params = Record<string, string>;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './emulator-context.js';
 import type { AccessTokenRecord } from './grant-store.js';
-import { bearerToken, readParams, sendJson } from './http-util.js';
+import { bearerToken, readParams, routeByShape, sendJson } from './http-util.js';
 import { grantsEmail, hasIdentityScope } from './scopes.js';
 
 type TokeninfoShape = 'current' | 'legacy';
@@ -16,12 +16,9 @@ const TOKENINFO_PATHS: Record<string, TokeninfoShape> = {
 const INVALID_VALUE = { error: 'invalid_token', error_description: 'Invalid Value' };
 
 export function registerTokeninfoRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
-  for (const [path, shape] of Object.entries(TOKENINFO_PATHS)) {
-    const handler = (request: FastifyRequest, reply: FastifyReply) =>
-      handleTokeninfo(ctx, shape, request, reply);
-    app.get(path, handler);
-    app.post(path, handler);
-  }
+  routeByShape(app, TOKENINFO_PATHS, (shape, request, reply) =>
+    handleTokeninfo(ctx, shape, request, reply),
+  );
 }
 
 async function handleTokeninfo(

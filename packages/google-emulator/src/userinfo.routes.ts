@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './emulator-context.js';
 import type { EmulatorUser } from './types.js';
-import { bearerToken, readParams, sendJson } from './http-util.js';
+import { bearerToken, readParams, routeByShape, sendJson } from './http-util.js';
 import { grantsEmail, grantsProfile, hasIdentityScope } from './scopes.js';
 
 type UserinfoShape = 'oidc' | 'legacy';
@@ -19,12 +19,9 @@ const CREDENTIAL_HELP =
   'Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.';
 
 export function registerUserinfoRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
-  for (const [path, shape] of Object.entries(USERINFO_PATHS)) {
-    const handler = (request: FastifyRequest, reply: FastifyReply) =>
-      handleUserinfo(ctx, shape, request, reply);
-    app.get(path, handler);
-    app.post(path, handler);
-  }
+  routeByShape(app, USERINFO_PATHS, (shape, request, reply) =>
+    handleUserinfo(ctx, shape, request, reply),
+  );
 }
 
 async function handleUserinfo(

@@ -6,7 +6,7 @@ import { SessionsService } from '../../sessions/sessions.service.js';
 import { holdsUsableRefreshToken } from '../../tokens/grant-lifetime.js';
 import { TokenStore } from '../../tokens/token-store.service.js';
 import { UsersService } from '../../users/users.service.js';
-import { AuthCookies } from '../cookies.js';
+import { AuthCookies } from '../../sessions/cookies.js';
 
 /**
  * When a sign-in sends `prompt=consent`. Each forced consent makes Google mint a refresh token,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type ExecutionContext } from '@nestjs/common';
 import { AuthModuleOptions, type IAuthModuleOptions } from '@nestjs/passport';
 import type { FastifyReply } from 'fastify';
-import { AuthCookies } from '../cookies.js';
+import { AuthCookies } from '../../sessions/cookies.js';
 import { SignInError, SignInErrorCode } from '../sign-in.error.js';
 import { FastifyPassportGuard, requestOf } from './fastify-passport.guard.js';
 import type { CodeExchange } from './google.strategy.js';

@@ -7,7 +7,7 @@ import { PassportModule } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { loadConfig, type AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
-import { AuthCookies } from '../cookies.js';
+import { AuthCookies } from '../../sessions/cookies.js';
 import { SignInError, SignInErrorCode } from '../sign-in.error.js';
 import { ConsentPolicy } from './consent-policy.js';
 import { GoogleCallbackGuard } from './google-callback.guard.js';

@@ -3,15 +3,7 @@ import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { GoogleKeySet } from './google-key-set.js';
 import { sha256 } from '../../common/hash.js';
 import { SignInError, SignInErrorCode } from '../sign-in.error.js';
-
-export interface VerifiedIdentity {
-  sub: string;
-  email: string | null;
-  emailVerified: boolean;
-  name: string | null;
-  picture: string | null;
-  hostedDomain: string | null;
-}
+import type { VerifiedIdentity } from '../../users/verified-identity.js';
 
 export interface IdTokenExpectations {
   nonceHash: string;

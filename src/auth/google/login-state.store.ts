@@ -4,8 +4,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { LessThan, type Repository } from 'typeorm';
 import { sha256 } from '../../common/hash.js';
-import { TokenCipher } from '../../tokens/token-cipher.js';
-import { AuthCookies } from '../cookies.js';
+import { TokenCipher, type SecretPlace } from '../../tokens/token-cipher.js';
+import { AuthCookies } from '../../sessions/cookies.js';
 import { LoginStateEntity } from './login-state.entity.js';
 
 const LOGIN_STATE_TTL_MS = 10 * 60_000;
@@ -99,7 +99,7 @@ export class LoginStateStore {
       return null;
     }
     const consumed = {
-      codeVerifier: this.cipher.decrypt(row.codeVerifierCiphertext, associatedData(stateHash)),
+      codeVerifier: this.cipher.decrypt(row.codeVerifierCiphertext, verifierPlace(stateHash)),
       nonceHash: row.nonceHash,
       returnTo: row.returnTo,
       requestedScopes: (row.requestedScopes ?? '').split(' ').filter(Boolean),
@@ -124,7 +124,7 @@ export class LoginStateStore {
     await this.states.insert({
       stateHash,
       browserBindingHash: sha256(start.browserBinding),
-      codeVerifierCiphertext: this.cipher.encrypt(verifier, associatedData(stateHash)),
+      codeVerifierCiphertext: this.cipher.encrypt(verifier, verifierPlace(stateHash)),
       nonceHash: sha256(start.nonce),
       returnTo: start.returnTo,
       requestedScopes: start.requestedScopes.join(' '),
@@ -135,6 +135,6 @@ export class LoginStateStore {
   }
 }
 
-function associatedData(stateHash: string): string {
-  return `login_states:${stateHash}:code_verifier`;
+function verifierPlace(stateHash: string): SecretPlace {
+  return { table: 'login_states', rowId: stateHash, column: 'code_verifier' };
 }

@@ -1,4 +1,4 @@
-import { escapeHtml, htmlPage } from '../common/html.js';
+import { escapeHtml, htmlPage } from '../../common/html.js';
 
 export function renderApiTokenPage(token: string | null): string {
   if (token === null) {

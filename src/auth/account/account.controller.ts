@@ -1,10 +1,10 @@
 import { Controller, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SessionsService } from '../sessions/sessions.service.js';
-import { TokenRevoker } from '../tokens/token-revoker.js';
+import { SessionsService } from '../../sessions/sessions.service.js';
+import { TokenRevoker } from '../../tokens/token-revoker.js';
 import { AccountErrorFilter } from './account-error.filter.js';
 import { renderApiTokenPage } from './api-token.page.js';
-import { AuthCookies } from './cookies.js';
+import { AuthCookies } from '../../sessions/cookies.js';
 import { SameOriginGuard } from './same-origin.guard.js';
 
 /**

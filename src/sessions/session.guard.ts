@@ -2,7 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
 import { AppError, AppErrorCode } from '../common/app-error.js';
-import { SessionsService } from '../sessions/sessions.service.js';
+import { SessionsService } from './sessions.service.js';
 import { AuthCookies } from './cookies.js';
 import type { AuthenticatedRequest } from './current-user.decorator.js';
 import { IS_PUBLIC } from './public.decorator.js';

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { AppError, AppErrorCode } from '../common/app-error.js';
-import { isForeignFormPost } from '../common/origin.js';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
+import { AppError, AppErrorCode } from '../../common/app-error.js';
+import { isForeignFormPost } from '../../common/origin.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
 
 /**
  * Refuses a state-changing REST request a browser sends from another origin (another site, a

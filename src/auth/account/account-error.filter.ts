@@ -1,7 +1,7 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { AppError, AppErrorCode } from '../common/app-error.js';
-import { escapeHtml, htmlPage } from '../common/html.js';
+import { AppError, AppErrorCode } from '../../common/app-error.js';
+import { escapeHtml, htmlPage } from '../../common/html.js';
 
 /** The HTTP status of each code on a page (the GraphQL API carries the code itself). */
 const PAGE_STATUS: Record<AppErrorCode, number> = {
