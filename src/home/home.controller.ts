@@ -4,7 +4,6 @@ import { AuthCookies } from '../auth/cookies.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { tokenStatusOf } from '../tokens/token-status.js';
 import { TokenStore } from '../tokens/token-store.service.js';
-import { UsersService } from '../users/users.service.js';
 import { renderHomePage } from './home.page.js';
 
 @Controller()
@@ -12,7 +11,6 @@ export class HomeController {
   constructor(
     private readonly cookies: AuthCookies,
     private readonly sessions: SessionsService,
-    private readonly users: UsersService,
     private readonly tokens: TokenStore,
   ) {}
 
@@ -21,7 +19,7 @@ export class HomeController {
   @Header('Cache-Control', 'no-store')
   async home(@Req() request: FastifyRequest): Promise<string> {
     const session = await this.sessions.resolve(this.cookies.readSession(request));
-    const user = session ? await this.users.findById(session.userId) : null;
+    const user = session?.user;
     if (!user) return renderHomePage(null);
     const row = await this.tokens.findByUser(user.id);
     return renderHomePage({ user, token: row ? tokenStatusOf(row) : null });
