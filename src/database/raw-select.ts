@@ -1,4 +1,5 @@
 import type { DataSource, EntityMetadata, ObjectLiteral } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 
 /**
  * A hot read written once as SQL, with TypeORM's own per-column conversions: building the same
@@ -6,6 +7,8 @@ import type { DataSource, EntityMetadata, ObjectLiteral } from 'typeorm';
  */
 export class RawSelect<Entity extends ObjectLiteral> {
   private readonly metadata: EntityMetadata;
+  /** The stored columns, as TypeORM's own result mapping takes them. */
+  private readonly stored: ColumnMetadata[];
 
   constructor(
     private readonly dataSource: DataSource,
@@ -14,17 +17,23 @@ export class RawSelect<Entity extends ObjectLiteral> {
     readonly alias: string,
   ) {
     this.metadata = dataSource.getMetadata(entity);
+    this.stored = this.metadata.columns.filter((column) => !column.isVirtual);
   }
 
   /** `alias.column AS alias_column, …` for every column of the entity. */
   columns(): string {
     const { driver } = this.dataSource;
-    return this.metadata.columns
+    return this.stored
       .map(
         (column) =>
           `${this.alias}.${driver.escape(column.databaseName)} AS ${driver.escape(this.key(column.databaseName))}`,
       )
       .join(', ');
+  }
+
+  /** `table alias`, for the FROM or JOIN clause. */
+  from(): string {
+    return `${this.dataSource.driver.escape(this.metadata.tableName)} ${this.alias}`;
   }
 
   /** The entity in a result row, or null when the row holds none (an outer join that found nothing). */

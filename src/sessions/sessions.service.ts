@@ -52,13 +52,11 @@ export class SessionsService {
     this.sessionColumns = new RawSelect(dataSource, SessionEntity, 's');
     this.parentColumns = new RawSelect(dataSource, SessionEntity, 'p');
     this.userColumns = new RawSelect(dataSource, UserEntity, 'u');
-    const table = (entity: typeof SessionEntity | typeof UserEntity) =>
-      dataSource.driver.escape(dataSource.getMetadata(entity).tableName);
     this.readSql =
       `SELECT ${this.sessionColumns.columns()}, ${this.parentColumns.columns()}, ${this.userColumns.columns()}` +
-      ` FROM ${table(SessionEntity)} s` +
-      ` LEFT JOIN ${table(SessionEntity)} p ON p.id_hash = s.parent_id_hash` +
-      ` JOIN ${table(UserEntity)} u ON u.id = s.user_id` +
+      ` FROM ${this.sessionColumns.from()}` +
+      ` LEFT JOIN ${this.parentColumns.from()} ON p.id_hash = s.parent_id_hash` +
+      ` JOIN ${this.userColumns.from()} ON u.id = s.user_id` +
       ` WHERE s.id_hash = ${RawSelect.parameter(dataSource, 0)}`;
   }
 
