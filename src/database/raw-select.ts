@@ -42,12 +42,12 @@ export class RawSelect<Entity extends ObjectLiteral> {
     const primary = this.metadata.primaryColumns[0];
     if (primary && row[this.key(primary.databaseName)] == null) return null;
     const entity = this.metadata.create() as Entity;
-    for (const column of this.metadata.columns) {
+    for (const column of this.stored) {
       const value: unknown = driver.prepareHydratedValue(
         row[this.key(column.databaseName)],
         column,
       );
-      (entity as Record<string, unknown>)[column.propertyName] = value;
+      column.setEntityValue(entity, value);
     }
     return entity;
   }
