@@ -17,6 +17,7 @@ import { addSecurityHeaders } from './common/security-headers.js';
 import { ConnectionDrainer } from './common/connection-drainer.js';
 import { refuseWhile } from './common/refuse-while.js';
 import { DatabaseFileWatch } from './database/database-file.watch.js';
+import { serveLiveness } from './health/liveness.js';
 import { registerWithEmbeddedEmulator } from './risc/embedded-registration.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -104,6 +105,7 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
     title: 'Unavailable',
     message: 'The database file was deleted or replaced; an operator must restore it',
   });
+  serveLiveness(app.getHttpAdapter().getInstance());
   if (config.google.mode === 'embedded-emulator') await mountEmbeddedEmulator(app, config);
   app.enableShutdownHooks([...STOP_SIGNALS]);
   await app.listen({ port: config.port, host: config.host });

@@ -26,12 +26,7 @@ export class HealthController {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  /** The process is up and serving HTTP. */
-  @Get('live')
-  @HealthCheck()
-  live() {
-    return this.health.check([]);
-  }
+  // GET /health/live is served by Fastify directly: see liveness.ts.
 
   /**
    * Ready for traffic: the database answers, every migration is applied, and (SQLite) the file

@@ -3,7 +3,6 @@ import type { FastifyRequest } from 'fastify';
 import { AuthCookies } from '../sessions/cookies.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { TokenService } from '../tokens/token.service.js';
-import { UsersService } from '../users/users.service.js';
 import { renderHomePage } from './home.page.js';
 
 @Controller()
@@ -11,7 +10,6 @@ export class HomeController {
   constructor(
     private readonly cookies: AuthCookies,
     private readonly sessions: SessionsService,
-    private readonly users: UsersService,
     private readonly tokens: TokenService,
   ) {}
 
@@ -20,7 +18,7 @@ export class HomeController {
   @Header('Cache-Control', 'no-store')
   async home(@Req() request: FastifyRequest): Promise<string> {
     const session = await this.sessions.resolve(this.cookies.readSession(request));
-    const user = session ? await this.users.findById(session.userId) : null;
+    const user = session?.user;
     if (!user) return renderHomePage(null);
     return renderHomePage({ user, token: await this.tokens.statusIfStored(user.id) });
   }

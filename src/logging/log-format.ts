@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import type { DestinationStream, LoggerOptions } from 'pino';
-import { PinoPretty } from 'pino-pretty';
+import type { PinoPretty } from 'pino-pretty';
 import type { AppConfig } from '../config/app-config.js';
 import { REDACTED_PATHS } from './redaction.js';
 
@@ -27,7 +28,11 @@ export function baseLogOptions(config: Pick<AppConfig, 'logLevel'>): LoggerOptio
 /** Where log lines go: stdout as JSON (undefined: pino's default), or through pino-pretty. */
 export function logDestination(format: LogFormat): DestinationStream | undefined {
   if (format === 'json') return undefined;
-  return PinoPretty({
+  // Loaded only for a person at a terminal: a server writing JSON never holds it in memory.
+  const { PinoPretty: pretty } = createRequire(import.meta.url)('pino-pretty') as {
+    PinoPretty: typeof PinoPretty;
+  };
+  return pretty({
     sync: true,
     singleLine: true,
     translateTime: 'SYS:HH:MM:ss.l',

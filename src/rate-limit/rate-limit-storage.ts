@@ -1,8 +1,6 @@
 import { once } from 'node:events';
 import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import { Redis } from 'ioredis';
 import { FailOpenStorage } from './fail-open.storage.js';
 import { FixedWindowStorage } from './fixed-window.storage.js';
 
@@ -28,6 +26,11 @@ export async function createRateLimitStorage(
   if (!redisUrl) {
     return { storage: new FixedWindowStorage(), shared: false, close: () => Promise.resolve() };
   }
+  // Loaded only when Redis is configured: an instance counting in process never holds the client.
+  const [{ Redis }, { ThrottlerStorageRedisService }] = await Promise.all([
+    import('ioredis'),
+    import('@nest-lab/throttler-storage-redis'),
+  ]);
   const logger = new Logger('RateLimit');
   const redis = new Redis(redisUrl, {
     keyPrefix,

@@ -35,7 +35,7 @@ export class SessionGuard implements CanActivate {
     );
     if (!session)
       throw new AppError(AppErrorCode.Unauthenticated, 'Sign in first: no valid session');
-    request.sessionUser = { userId: session.userId };
+    request.sessionUser = { userId: session.userId, user: session.user };
     return true;
   }
 }

@@ -6,6 +6,8 @@ import { AppError, AppErrorCode } from '../common/app-error.js';
 import { sha256 } from '../common/hash.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { RawSelect } from '../database/raw-select.js';
+import { UserEntity } from '../users/user.entity.js';
 import { SessionEntity } from './session.entity.js';
 
 /** Refresh last_seen_at at most this often, so reads do not turn into a write per request. */
@@ -18,6 +20,15 @@ export interface ActiveSession {
   idHash: string;
   /** An API token: minted from another session, which it never outlives, and unable to mint more. */
   isApiToken: boolean;
+  /** Its user, read in the same query as the session. */
+  user: UserEntity;
+}
+
+/** A session as read for a request: with the session it was minted from (if any) and its user. */
+interface SessionRow {
+  session: SessionEntity;
+  parent: SessionEntity | null;
+  user: UserEntity;
 }
 
 /**
@@ -27,10 +38,27 @@ export interface ActiveSession {
  */
 @Injectable()
 export class SessionsService {
+  private readonly sessionColumns: RawSelect<SessionEntity>;
+  private readonly parentColumns: RawSelect<SessionEntity>;
+  private readonly userColumns: RawSelect<UserEntity>;
+  /** Every request reads its session: one statement, built once, for the session, its parent and its user. */
+  private readonly readSql: string;
+
   constructor(
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    const dataSource = sessions.manager.connection;
+    this.sessionColumns = new RawSelect(dataSource, SessionEntity, 's');
+    this.parentColumns = new RawSelect(dataSource, SessionEntity, 'p');
+    this.userColumns = new RawSelect(dataSource, UserEntity, 'u');
+    this.readSql =
+      `SELECT ${this.sessionColumns.columns()}, ${this.parentColumns.columns()}, ${this.userColumns.columns()}` +
+      ` FROM ${this.sessionColumns.from()}` +
+      ` LEFT JOIN ${this.parentColumns.from()} ON p.id_hash = s.parent_id_hash` +
+      ` JOIN ${this.userColumns.from()} ON u.id = s.user_id` +
+      ` WHERE s.id_hash = ${RawSelect.parameter(dataSource, 0)}`;
+  }
 
   /** Starts a session and returns the raw id for the cookie; only its hash is stored. */
   async create(
@@ -56,18 +84,20 @@ export class SessionsService {
     );
   }
 
-  /** The live session behind a raw id, or null when unknown, ended, or (an API token) its parent ended. */
+  /**
+   * The live session behind a raw id, with its user, or null when unknown, ended, or (an API
+   * token) its parent ended.
+   */
   async resolve(rawId: string | undefined, now = new Date()): Promise<ActiveSession | null> {
     if (!rawId || rawId.length > 128) return null;
-    const session = await this.sessions.findOneBy({ idHash: sha256(rawId) });
-    if (!session || !(await this.stillLive(session, now))) return null;
-    if (session.parentIdHash !== null) {
-      const parent = await this.sessions.findOneBy({ idHash: session.parentIdHash });
-      // Deleting the parent deletes its API tokens too (ON DELETE CASCADE).
-      if (!parent || !(await this.stillLive(parent, now))) {
-        await this.sessions.delete({ idHash: session.idHash });
-        return null;
-      }
+    const found = await this.read(sha256(rawId));
+    if (!found) return null;
+    const { session, parent, user } = found;
+    if (!(await this.stillLive(session, now))) return null;
+    // Deleting the parent deletes its API tokens too (ON DELETE CASCADE).
+    if (session.parentIdHash !== null && (!parent || !(await this.stillLive(parent, now)))) {
+      await this.sessions.delete({ idHash: session.idHash });
+      return null;
     }
     if (now.getTime() - session.lastSeenAt.getTime() > LAST_SEEN_GRANULARITY_MS)
       await this.sessions.update({ idHash: session.idHash }, { lastSeenAt: now });
@@ -76,7 +106,19 @@ export class SessionsService {
       expiresAt: session.expiresAt,
       idHash: session.idHash,
       isApiToken: session.parentIdHash !== null,
+      user,
     };
+  }
+
+  private async read(idHash: string): Promise<SessionRow | null> {
+    const rows: Record<string, unknown>[] = await this.sessions.manager.query(this.readSql, [
+      idHash,
+    ]);
+    const row = rows[0];
+    const session = row && this.sessionColumns.hydrate(row);
+    const user = row && this.userColumns.hydrate(row);
+    if (!session || !user) return null;
+    return { session, parent: this.parentColumns.hydrate(row), user };
   }
 
   /** Ends one session, and the API tokens minted from it. */

@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { GrantFailureReason } from './grant-failure-reason.js';
+import { RawSelect } from '../database/raw-select.js';
 import { TokenCipher, tokenPlace } from './token-cipher.js';
 import { TokenEventEntity, TokenEventType } from './token-event.entity.js';
 import {
@@ -34,8 +35,25 @@ export class TokenStore {
     private readonly cipher: TokenCipher,
   ) {}
 
-  findByUser(userId: string): Promise<OAuthTokenEntity | null> {
-    return this.tokens.findOneBy({ userId, provider: PROVIDER });
+  /** Read on every request that needs a token: raw SQL (see RawSelect), fresh from the database each time. */
+  async findByUser(userId: string): Promise<OAuthTokenEntity | null> {
+    const { select, sql } = this.byUserRead();
+    const rows: Record<string, unknown>[] = await this.tokens.manager.query(sql, [
+      userId,
+      PROVIDER,
+    ]);
+    return rows[0] ? select.hydrate(rows[0]) : null;
+  }
+
+  private byUser?: { select: RawSelect<OAuthTokenEntity>; sql: string };
+
+  private byUserRead(): { select: RawSelect<OAuthTokenEntity>; sql: string } {
+    if (this.byUser) return this.byUser;
+    const dataSource = this.tokens.manager.connection;
+    const select = new RawSelect(dataSource, OAuthTokenEntity, 't');
+    const parameter = (index: number) => RawSelect.parameter(dataSource, index);
+    const sql = `SELECT ${select.columns()} FROM ${select.from()} WHERE t.user_id = ${parameter(0)} AND t.provider = ${parameter(1)}`;
+    return (this.byUser = { select, sql });
   }
 
   findById(id: string): Promise<OAuthTokenEntity | null> {
