@@ -2,6 +2,7 @@ import { afterEach } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { AppError } from '../common/app-error.js';
 import { loadConfig, type AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { parseKeyring } from '../config/keyring.js';
@@ -407,4 +408,15 @@ export async function eventually(probe: () => boolean, withinMs = 3000): Promise
     if (Date.now() > deadline) throw new Error(`not true within ${withinMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** The AppError a piece of work fails with (any other outcome fails the test). */
+export async function appErrorOf(work: Promise<unknown>): Promise<AppError> {
+  try {
+    await work;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected an AppError');
 }

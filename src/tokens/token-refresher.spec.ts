@@ -4,6 +4,7 @@ import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
 import { GrantFailureReason } from './grant-failure-reason.js';
 import { StoredTokenState } from './oauth-token.entity.js';
 import {
+  appErrorOf,
   databaseDown,
   eventually,
   googleDown,
@@ -26,17 +27,6 @@ async function codeOf(work: Promise<unknown>): Promise<AppErrorCode | 'no error'
     if (error instanceof AppError) return error.code;
     throw error;
   }
-}
-
-/** The AppError a piece of work fails with. */
-async function failureOf(work: Promise<unknown>): Promise<AppError> {
-  try {
-    await work;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected an AppError');
 }
 
 function reauthRapt(): GoogleApiError {
@@ -189,7 +179,7 @@ describe('TokenRefresher', () => {
       const { refresher, store, google } = await start();
       store.row = tokenRow();
       google.outcomes.push(reauthRapt());
-      const error = await failureOf(refresher.refresh(USER, { kind: 'newer-than', version: 1 }));
+      const error = await appErrorOf(refresher.refresh(USER, { kind: 'newer-than', version: 1 }));
       expect(error.code).toBe(AppErrorCode.ReauthRequired);
       expect(error.details.reason).toBe(GrantFailureReason.ReauthPolicy);
       expect(store.row?.failureReason).toBe(GrantFailureReason.ReauthPolicy);
@@ -198,7 +188,7 @@ describe('TokenRefresher', () => {
       ]);
       expect(google.userinfoTokens).toEqual([]);
       // later callers read the reason from the row
-      const later = await failureOf(refresher.refresh(USER, LEEWAY));
+      const later = await appErrorOf(refresher.refresh(USER, LEEWAY));
       expect(later.details.reason).toBe(GrantFailureReason.ReauthPolicy);
     });
 
@@ -212,7 +202,7 @@ describe('TokenRefresher', () => {
         store.row = tokenRow();
         google.accessTokenAccepted = accepted;
         google.outcomes.push(invalidGrant());
-        const error = await failureOf(refresher.refresh(USER, { kind: 'newer-than', version: 1 }));
+        const error = await appErrorOf(refresher.refresh(USER, { kind: 'newer-than', version: 1 }));
         expect(error.details.reason).toBe(reason);
         expect(store.row?.failureReason).toBe(reason);
         expect(google.userinfoTokens).toEqual(['ya29.v1']);
@@ -223,7 +213,7 @@ describe('TokenRefresher', () => {
       const { refresher, store, google } = await start();
       store.row = tokenRow({ expiresAt: expired() });
       google.outcomes.push(invalidGrant());
-      const error = await failureOf(refresher.refresh(USER, LEEWAY));
+      const error = await appErrorOf(refresher.refresh(USER, LEEWAY));
       expect(error.details.reason).toBe(GrantFailureReason.Unknown);
       expect(google.userinfoTokens).toEqual([]);
     });
@@ -235,7 +225,7 @@ describe('TokenRefresher', () => {
         new GoogleApiError(GoogleErrorKind.InvalidClient, 'Unauthorized', 401, 'invalid_client'),
       );
       for (let attempt = 0; attempt < 2; attempt++) {
-        const error = await failureOf(refresher.refresh(USER, LEEWAY));
+        const error = await appErrorOf(refresher.refresh(USER, LEEWAY));
         expect(error.code).toBe(AppErrorCode.UpstreamUnavailable);
         expect(error.details.reason).toBe(GrantFailureReason.ClientMisconfigured);
       }

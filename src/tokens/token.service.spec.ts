@@ -1,19 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { AppError, AppErrorCode } from '../common/app-error.js';
 import { GoogleApiError, GoogleErrorKind } from '../google/google-api.error.js';
-import { googleDown, refreshCorePerTest, tokenRow, USER } from './refresh.test-harness.js';
+import {
+  appErrorOf,
+  googleDown,
+  refreshCorePerTest,
+  tokenRow,
+  USER,
+} from './refresh.test-harness.js';
 
 const refused = () => new GoogleApiError(GoogleErrorKind.InvalidToken, 'access token refused', 401);
-
-async function errorOf(work: Promise<unknown>): Promise<AppError> {
-  try {
-    await work;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected an AppError');
-}
 
 describe('TokenService', () => {
   const start = refreshCorePerTest();
@@ -44,7 +40,7 @@ describe('TokenService', () => {
     it('REAUTH_REQUIRED with the sign-in URL when no token is stored', async () => {
       const { service, store, config } = await start();
       store.row = null;
-      const error = await errorOf(service.getValidAccessToken(USER));
+      const error = await appErrorOf(service.getValidAccessToken(USER));
       expect(error.code).toBe(AppErrorCode.ReauthRequired);
       expect(error.details.loginUrl).toBe(`${config.publicUrl}/auth/google`);
     });
@@ -93,7 +89,7 @@ describe('TokenService', () => {
     it('UPSTREAM_UNAVAILABLE when Google could not give a newer token', async () => {
       const { service, google } = await start();
       google.outcomes.push(googleDown());
-      const error = await errorOf(service.refresh(USER));
+      const error = await appErrorOf(service.refresh(USER));
       expect(error.code).toBe(AppErrorCode.UpstreamUnavailable);
       expect(error.details.retryable).toBe(true);
     });
@@ -121,7 +117,7 @@ describe('TokenService', () => {
       const { service, store, google, config } = await start();
       store.row = tokenRow({ scopes: 'openid https://www.googleapis.com/auth/userinfo.email' });
       let called = false;
-      const error = await errorOf(
+      const error = await appErrorOf(
         service.withAccessToken(USER, () => Promise.resolve((called = true)), {
           scopes: ['email', drive],
         }),
@@ -174,12 +170,16 @@ describe('TokenService', () => {
 
     it('maps what Google did to codes a client can act on', async () => {
       const { service } = await start();
-      const down = await errorOf(service.withAccessToken(USER, () => Promise.reject(googleDown())));
+      const down = await appErrorOf(
+        service.withAccessToken(USER, () => Promise.reject(googleDown())),
+      );
       expect(down.code).toBe(AppErrorCode.UpstreamUnavailable);
-      const twice = await errorOf(service.withAccessToken(USER, () => Promise.reject(refused())));
+      const twice = await appErrorOf(
+        service.withAccessToken(USER, () => Promise.reject(refused())),
+      );
       expect(twice.code).toBe(AppErrorCode.UpstreamUnavailable);
       const odd = new GoogleApiError(GoogleErrorKind.BadResponse, 'HTTP 400 weird', 400);
-      const bad = await errorOf(service.withAccessToken(USER, () => Promise.reject(odd)));
+      const bad = await appErrorOf(service.withAccessToken(USER, () => Promise.reject(odd)));
       expect(bad.code).toBe(AppErrorCode.UpstreamUnavailable);
       expect(bad.message).not.toMatch(/weird/);
     });
