@@ -50,14 +50,7 @@ export async function answerConsent(
   decision: 'allow' | 'deny',
   sub = consent.subs[0],
 ): Promise<string> {
-  const answer = await browser.postForm(consent.action, {
-    request_id: consent.requestId,
-    sub,
-    decision,
-  });
-  expect(answer.status).toBe(302);
-  expectPresent(answer.location);
-  return answer.location;
+  return postConsent(browser, consent, { sub, decision });
 }
 
 /** Allows the consent form with only `grantedScopes` ticked (granular consent); returns the redirect. */
@@ -67,12 +60,23 @@ export async function answerConsentGranting(
   sub: string,
   grantedScopes: string[],
 ): Promise<string> {
-  const answer = await browser.postForm(consent.action, {
-    request_id: consent.requestId,
+  return postConsent(browser, consent, {
     sub,
     scope_choice: 'shown',
     granted_scope: grantedScopes.join(' '),
     decision: 'allow',
+  });
+}
+
+/** Posts the consent form with these fields; returns where the emulator redirects. */
+async function postConsent(
+  browser: TestBrowser,
+  consent: ConsentPage,
+  fields: Record<string, string>,
+): Promise<string> {
+  const answer = await browser.postForm(consent.action, {
+    request_id: consent.requestId,
+    ...fields,
   });
   expect(answer.status).toBe(302);
   expectPresent(answer.location);
