@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { startAppProcess, type AppProcess } from './support/app-process.js';
 import { TestBrowser } from './support/browser.js';
-import { startTestEmulator } from './support/emulator-admin.js';
+import { injectFault, startTestEmulator } from './support/emulator-admin.js';
 import { graphql, PROFILE } from './support/graphql.js';
 import { answerConsent, parseConsentPage } from './support/sign-in.js';
 import {
@@ -43,11 +43,7 @@ describe('graceful shutdown', () => {
 
   it('on SIGTERM, lets a request waiting on a refresh finish, stores the token and gives the lease back', async () => {
     const [before] = await database.query<{ version: number }>('SELECT version FROM oauth_tokens');
-    await fetch(`${emulator.url}/__emulator/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ endpoint: 'token', latencyMs: 1500 }),
-    });
+    await injectFault(emulator.url, { endpoint: 'token', latencyMs: 1500 });
     await expireStoredTokens(database);
     const inFlight = graphql<{ profile: { sub: string } }>(browser, app.url, PROFILE);
 

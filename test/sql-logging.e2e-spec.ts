@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { startAppProcess, type AppProcess } from './support/app-process.js';
 import { TestBrowser } from './support/browser.js';
-import { startTestEmulator } from './support/emulator-admin.js';
+import { addEmulatorUser, startTestEmulator } from './support/emulator-admin.js';
 import { answerConsent, openConsentPage } from './support/sign-in.js';
 import {
   createTestDatabase,
@@ -38,12 +38,11 @@ describe.each(['sqlite', 'postgres'] as const)('a failed query on %s', (kind) =>
       emulatorUrl: emulator.url,
       publicUrl: PUBLIC_URL,
     });
-    const added = await fetch(`${emulator.url}/__emulator/users`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ sub: `sub-${canary}`, email: `${canary}@example.com`, name: canary }),
+    await addEmulatorUser(emulator.url, {
+      sub: `sub-${canary}`,
+      email: `${canary}@example.com`,
+      name: canary,
     });
-    expect(added.status).toBe(201);
     for (const statement of REFUSE_NEW_USERS[kind]) await database.query(statement);
   });
 

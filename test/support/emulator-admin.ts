@@ -7,10 +7,8 @@ import {
 /** The emulator's admin API, over real HTTP; its counters are the emulator's own type. */
 export type EmulatorStats = EmulatorStatsSnapshot;
 
-export async function emulatorStats(emulatorUrl: string): Promise<EmulatorStats> {
-  const response = await fetch(`${emulatorUrl}/__emulator/stats`);
-  if (!response.ok) throw new Error(`emulator stats answered ${response.status}`);
-  return (await response.json()) as EmulatorStats;
+export function emulatorStats(emulatorUrl: string): Promise<EmulatorStats> {
+  return emulatorAdmin<EmulatorStats>(emulatorUrl, 'GET', '/stats');
 }
 
 export async function tokenInfo(
@@ -24,22 +22,12 @@ export async function tokenInfo(
 }
 
 export async function revokeUserAtEmulator(emulatorUrl: string, sub: string): Promise<void> {
-  const response = await fetch(`${emulatorUrl}/__emulator/revoke`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ sub }),
-  });
-  if (!response.ok) throw new Error(`emulator revoke answered ${response.status}`);
+  await emulatorAdmin(emulatorUrl, 'POST', '/revoke', { sub });
 }
 
 /** Moves only the emulator's clock: tokens the app still thinks valid are refused by "Google". */
 export async function advanceEmulatorClock(emulatorUrl: string, seconds: number): Promise<void> {
-  const response = await fetch(`${emulatorUrl}/__emulator/clock`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ advanceSeconds: seconds }),
-  });
-  if (!response.ok) throw new Error(`emulator clock answered ${response.status}`);
+  await emulatorAdmin(emulatorUrl, 'POST', '/clock', { advanceSeconds: seconds });
 }
 
 /** A standalone emulator on a free loopback port, for tests whose apps come and go or share it. */
@@ -61,12 +49,7 @@ export async function injectFault(
   emulatorUrl: string,
   fault: Record<string, unknown>,
 ): Promise<void> {
-  const response = await fetch(`${emulatorUrl}/__emulator/faults`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(fault),
-  });
-  if (response.status !== 201) throw new Error(`emulator faults answered ${response.status}`);
+  await emulatorAdmin(emulatorUrl, 'POST', '/faults', fault, 201);
 }
 
 export async function clearFaults(emulatorUrl: string): Promise<void> {
@@ -79,14 +62,17 @@ export async function emulatorAdmin<Answer = Record<string, unknown>>(
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   path: string,
   body?: Record<string, unknown>,
+  expectedStatus?: number,
 ): Promise<Answer> {
   const response = await fetch(`${emulatorUrl}/__emulator${path}`, {
     method,
     headers: body ? { 'content-type': 'application/json' } : {},
     body: body ? JSON.stringify(body) : undefined,
   });
-  if (!response.ok) throw new Error(`emulator ${method} ${path} answered ${response.status}`);
-  return (await response.json()) as Answer;
+  const refused = expectedStatus === undefined ? !response.ok : response.status !== expectedStatus;
+  if (refused) throw new Error(`emulator ${method} ${path} answered ${response.status}`);
+  const text = await response.text();
+  return (text ? JSON.parse(text) : {}) as Answer;
 }
 
 /** What a user granted a client at the emulator (never a token). */
@@ -102,9 +88,8 @@ export async function emulatorGrant(
   emulatorUrl: string,
   sub: string,
 ): Promise<EmulatorGrant | undefined> {
-  const response = await fetch(`${emulatorUrl}/__emulator/grants?sub=${encodeURIComponent(sub)}`);
-  if (!response.ok) throw new Error(`emulator grants answered ${response.status}`);
-  return ((await response.json()) as { grants: EmulatorGrant[] }).grants[0];
+  const path = `/grants?sub=${encodeURIComponent(sub)}`;
+  return (await emulatorAdmin<{ grants: EmulatorGrant[] }>(emulatorUrl, 'GET', path)).grants[0];
 }
 
 /** One push of a security event by the emulator's RISC transmitter, as its admin API reports it. */
@@ -118,14 +103,19 @@ export interface RiscDelivery {
   response_body: string | null;
 }
 
-async function riscAdmin(url: string, body?: unknown): Promise<RiscDelivery[]> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body ?? {}),
-  });
-  if (response.status !== 201) throw new Error(`emulator RISC admin answered ${response.status}`);
-  return ((await response.json()) as { deliveries: RiscDelivery[] }).deliveries;
+async function riscAdmin(
+  emulatorUrl: string,
+  path: string,
+  body: Record<string, unknown> = {},
+): Promise<RiscDelivery[]> {
+  const answer = await emulatorAdmin<{ deliveries: RiscDelivery[] }>(
+    emulatorUrl,
+    'POST',
+    path,
+    body,
+    201,
+  );
+  return answer.deliveries;
 }
 
 /** Has the emulator apply a security event and push it to every registered receiver; waits for their answers. */
@@ -133,24 +123,19 @@ export function pushRiscEvent(
   emulatorUrl: string,
   event: Record<string, unknown>,
 ): Promise<RiscDelivery[]> {
-  return riscAdmin(`${emulatorUrl}/__emulator/risc/events`, event);
+  return riscAdmin(emulatorUrl, '/risc/events', event);
 }
 
 /** Pushes the very same SET (same jti and signature) again, as Google's redelivery would. */
 export function redeliverRiscEvent(emulatorUrl: string, jti: string): Promise<RiscDelivery[]> {
-  return riscAdmin(`${emulatorUrl}/__emulator/risc/deliveries/${jti}/redeliver`);
+  return riscAdmin(emulatorUrl, `/risc/deliveries/${jti}/redeliver`);
 }
 
 export async function addRiscReceiver(
   emulatorUrl: string,
   receiver: { url: string; client_id: string },
 ): Promise<void> {
-  const response = await fetch(`${emulatorUrl}/__emulator/risc/receivers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(receiver),
-  });
-  if (response.status !== 201) throw new Error(`emulator receivers answered ${response.status}`);
+  await emulatorAdmin(emulatorUrl, 'POST', '/risc/receivers', receiver, 201);
 }
 
 /** Adds a Google account to the emulator's consent page; returns its sub. */
@@ -158,23 +143,12 @@ export async function addEmulatorUser(
   emulatorUrl: string,
   user: { email: string; name: string; sub?: string },
 ): Promise<string> {
-  const response = await fetch(`${emulatorUrl}/__emulator/users`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(user),
-  });
-  if (response.status >= 300) throw new Error(`emulator users answered ${response.status}`);
-  return ((await response.json()) as { sub: string }).sub;
+  return (await emulatorAdmin<{ sub: string }>(emulatorUrl, 'POST', '/users', user, 201)).sub;
 }
 
 export async function registerEmulatorClient(
   emulatorUrl: string,
   client: { client_id: string; client_secret: string; redirect_uris: string[] },
 ): Promise<void> {
-  const response = await fetch(`${emulatorUrl}/__emulator/clients`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(client),
-  });
-  if (response.status >= 300) throw new Error(`emulator clients answered ${response.status}`);
+  await emulatorAdmin(emulatorUrl, 'POST', '/clients', client, 201);
 }
