@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { InjectThrottlerStorage, normalizeIp, type ThrottlerStorage } from '@nestjs/throttler';
+import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppErrorCode } from '../common/app-error.js';
-import { sha256 } from '../common/hash.js';
 import { trustsEveryAddress, type AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { countAddress } from '../rate-limit/count-address.js';
 import { GRAPHQL_PATH } from './graphql-api.module.js';
 
 const THROTTLER_NAME = 'graphql-ip';
@@ -33,10 +33,12 @@ export class GraphqlAddressLimit implements OnModuleInit {
 
   private async count(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (request.routeOptions.url !== GRAPHQL_PATH) return;
-    const windowMs = this.config.rateLimits.windowMs;
     const limit = this.config.rateLimits.graphqlPerMinute * 4;
-    const key = sha256(`${THROTTLER_NAME}:${normalizeIp(request.ip)}`);
-    const record = await this.storage.increment(key, windowMs, limit, windowMs, THROTTLER_NAME);
+    const record = await countAddress(this.storage, request, {
+      name: THROTTLER_NAME,
+      perWindow: limit,
+      windowMs: this.config.rateLimits.windowMs,
+    });
     if (record.isBlocked) {
       await reply
         .code(429)

@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { InjectThrottlerStorage, normalizeIp, type ThrottlerStorage } from '@nestjs/throttler';
+import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sha256 } from '../common/hash.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { countAddress } from '../rate-limit/count-address.js';
 
 export const RISC_PATH = '/risc';
 /** A SET from Google is about 1 KB; anything near this is not one. */
@@ -38,10 +38,11 @@ export class RiscHttpLimits implements OnModuleInit {
 
   private async limit(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (request.routeOptions.url !== RISC_PATH) return;
-    const windowMs = this.config.rateLimits.windowMs;
-    const limit = this.config.rateLimits.riscPerMinute;
-    const key = sha256(`${THROTTLER_NAME}:${normalizeIp(request.ip)}`);
-    const record = await this.storage.increment(key, windowMs, limit, windowMs, THROTTLER_NAME);
+    const record = await countAddress(this.storage, request, {
+      name: THROTTLER_NAME,
+      perWindow: this.config.rateLimits.riscPerMinute,
+      windowMs: this.config.rateLimits.windowMs,
+    });
     if (record.isBlocked) {
       await reply.code(429).header('Retry-After', String(record.timeToBlockExpire)).send();
       return;
