@@ -3,6 +3,7 @@ import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { CacheModule } from './cache/cache.module.js';
 import { GraphqlApiModule } from './graphql/graphql-api.module.js';
 import { ConnectionDrainer } from './common/connection-drainer.js';
 import { HealthModule } from './health/health.module.js';
@@ -23,6 +24,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule,
         DatabaseModule,
+        CacheModule,
         MetricsModule,
         GraphqlApiModule,
         RateLimitModule,

@@ -86,7 +86,7 @@ export class SignInService {
         receivedAt,
         loginState.requestedScopes,
       );
-      await this.sessions.destroy(previousSessionId, manager);
+      if (previousSessionId) await this.sessions.destroyWithin(manager, previousSessionId);
       const sessionId = await this.sessions.create(manager, user.id);
       return { sessionId, userId: user.id, returnTo, written };
     });

@@ -81,6 +81,12 @@ export interface AppConfig {
     redisCommandTimeoutMs: number;
   };
   graphqlLimits: { maxDepth: number; maxAliases: number; maxFields: number };
+  /**
+   * On PostgreSQL, sessions and token rows are kept in memory while this instance has confirmed,
+   * within this many ms, that it has seen every other instance's writes; ending writes (sign-out,
+   * revocation) wait this long before answering. 0 turns the cache off.
+   */
+  cacheMaxLagMs: number;
   risc: {
     /** Security event tokens issued longer ago than this are refused; seen `jti`s are kept this long. */
     maxEventAgeSeconds: number;
@@ -176,6 +182,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigDraft
       redisKeyPrefix: vars.REDIS_KEY_PREFIX,
       redisCommandTimeoutMs: vars.REDIS_COMMAND_TIMEOUT_MS,
     },
+    cacheMaxLagMs: vars.CACHE_MAX_LAG_MS,
     graphqlLimits: {
       maxDepth: vars.GRAPHQL_MAX_DEPTH,
       maxAliases: vars.GRAPHQL_MAX_ALIASES,

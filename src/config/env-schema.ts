@@ -132,6 +132,7 @@ export const environmentSchema = z.object({
     .regex(/^[\w:.-]{1,64}$/, 'must be 1 to 64 letters, digits or _ : . -')
     .default('tokenkeep:'),
   REDIS_COMMAND_TIMEOUT_MS: count(250, 10, 10_000),
+  CACHE_MAX_LAG_MS: count(200, 0, 5_000),
   GRAPHQL_MAX_DEPTH: count(8, 2, 50),
   GRAPHQL_MAX_ALIASES: count(15, 0, 1000),
   GRAPHQL_MAX_FIELDS: count(200, 10, 10_000),

@@ -17,6 +17,7 @@ import { TokenEventsCreatedAt1764756000000 } from '../../migrations/176475600000
 import { GrantFailureReason1764842400000 } from '../../migrations/1764842400000-grant-failure-reason.js';
 import { RequestedScopes1764846000000 } from '../../migrations/1764846000000-requested-scopes.js';
 import { TokenEventReason1764853200000 } from '../../migrations/1764853200000-token-event-reason.js';
+import { CacheInvalidation1764860400000 } from '../../migrations/1764860400000-cache-invalidation.js';
 import { RiscSeenEvents1764849600000 } from '../../migrations/1764849600000-risc-seen-events.js';
 import { SeenEventEntity } from '../risc/seen-event.entity.js';
 import { SqlLogger, type SqlLogSink } from './sql-logger.js';
@@ -43,6 +44,7 @@ export const MIGRATIONS = [
   RequestedScopes1764846000000,
   RiscSeenEvents1764849600000,
   TokenEventReason1764853200000,
+  CacheInvalidation1764860400000,
 ];
 
 /** TypeORM options for either database; schema changes only ever come from MIGRATIONS. */

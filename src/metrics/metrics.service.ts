@@ -25,6 +25,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly cacheLookups = new Counter({
+    name: 'tokenkeep_cache_lookups_total',
+    help: 'Sessions and token rows looked up in memory (PostgreSQL only), by cache and whether memory held them',
+    labelNames: ['cache', 'result'] as const,
+    registers: [this.registry],
+  });
+
   readonly requestRefreshWaits = new Counter({
     name: 'tokenkeep_request_refresh_waits_total',
     help: 'Requests that had to wait for a refresh (their own or another caller’s) before getting a token',

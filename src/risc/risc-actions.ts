@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { CacheCoherence } from '../cache/cache-coherence.js';
 import { googleEndpoints } from '../google/google-endpoints.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { GrantFailureReason } from '../tokens/grant-failure-reason.js';
@@ -31,6 +32,7 @@ export class RiscActions {
     private readonly store: TokenStore,
     private readonly sessions: SessionsService,
     private readonly grants: GrantFinder,
+    private readonly coherence: CacheCoherence,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.googleIssuers = googleEndpoints(config.google).issuers;
@@ -95,7 +97,7 @@ export class RiscActions {
       const row = await read();
       if (!row || row.state === StoredTokenState.Revoked) return;
       if (await this.store.markReauthRequired(row, `risc:${code}`, GrantFailureReason.Revoked))
-        return;
+        return this.coherence.settle();
     }
     throw new Error(`the grant of user ${userId} kept changing while marking it revoked`);
   }
@@ -108,7 +110,7 @@ export class RiscActions {
       const forgotten = await this.dataSource.transaction((manager) =>
         this.store.forgetTokens(manager, row, detail),
       );
-      if (forgotten) return;
+      if (forgotten) return this.coherence.settle();
     }
     throw new Error(`the grant of user ${userId} kept changing while forgetting it`);
   }

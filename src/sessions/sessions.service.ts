@@ -6,12 +6,17 @@ import { AppError, AppErrorCode } from '../common/app-error.js';
 import { sha256 } from '../common/hash.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { CacheCoherence } from '../cache/cache-coherence.js';
+import { ReadCache } from '../cache/read-cache.js';
 import { RawSelect } from '../database/raw-select.js';
 import { UserEntity } from '../users/user.entity.js';
 import { SessionEntity } from './session.entity.js';
 
 /** Refresh last_seen_at at most this often, so reads do not turn into a write per request. */
 const LAST_SEEN_GRANULARITY_MS = 60_000;
+
+/** Sessions kept in memory (see CacheCoherence); about 1 KiB each. */
+const MAX_CACHED_SESSIONS = 10_000;
 
 export interface ActiveSession {
   userId: string;
@@ -43,11 +48,19 @@ export class SessionsService {
   private readonly userColumns: RawSelect<UserEntity>;
   /** Every request reads its session: one statement, built once, for the session, its parent and its user. */
   private readonly readSql: string;
+  private readonly cache: ReadCache<SessionRow>;
 
   constructor(
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly coherence: CacheCoherence,
   ) {
+    this.cache = new ReadCache(coherence, {
+      name: 'sessions',
+      maxEntries: MAX_CACHED_SESSIONS,
+      maxAgeMs: LAST_SEEN_GRANULARITY_MS,
+      changes: { sessions: 'key', users: 'group' },
+    });
     const dataSource = sessions.manager.connection;
     this.sessionColumns = new RawSelect(dataSource, SessionEntity, 's');
     this.parentColumns = new RawSelect(dataSource, SessionEntity, 'p');
@@ -86,28 +99,60 @@ export class SessionsService {
 
   /**
    * The live session behind a raw id, with its user, or null when unknown, ended, or (an API
-   * token) its parent ended.
+   * token) its parent ended. Served from memory while CacheCoherence vouches for it; anything
+   * that looks ended there is read again before it is refused.
    */
   async resolve(rawId: string | undefined, now = new Date()): Promise<ActiveSession | null> {
     if (!rawId || rawId.length > 128) return null;
-    const found = await this.read(sha256(rawId));
-    if (!found) return null;
-    const { session, parent, user } = found;
-    if (!(await this.stillLive(session, now))) return null;
-    // Deleting the parent deletes its API tokens too (ON DELETE CASCADE).
-    if (session.parentIdHash !== null && (!parent || !(await this.stillLive(parent, now)))) {
-      await this.sessions.delete({ idHash: session.idHash });
-      return null;
+    const idHash = sha256(rawId);
+    let found = await this.cache.get(
+      idHash,
+      () => this.read(idHash),
+      (row) => this.isLive(row, now) && { group: row.user.id },
+    );
+    if (found && !this.isLive(found, now)) {
+      this.cache.evict(idHash);
+      found = await this.read(idHash);
     }
-    if (now.getTime() - session.lastSeenAt.getTime() > LAST_SEEN_GRANULARITY_MS)
-      await this.sessions.update({ idHash: session.idHash }, { lastSeenAt: now });
+    if (!found || (await this.endIfOver(found, now))) return null;
+    const { session, user } = found;
+    if (now.getTime() - session.lastSeenAt.getTime() > LAST_SEEN_GRANULARITY_MS) {
+      await this.sessions.update({ idHash }, { lastSeenAt: now });
+      this.cache.evict(idHash);
+    }
     return {
       userId: session.userId,
       expiresAt: session.expiresAt,
-      idHash: session.idHash,
+      idHash,
       isApiToken: session.parentIdHash !== null,
       user,
     };
+  }
+
+  /** True (and the session deleted) when it, or the session it was minted from, has ended. */
+  private async endIfOver({ session, parent }: SessionRow, now: Date): Promise<boolean> {
+    if (
+      this.isOver(session, now) ||
+      (session.parentIdHash !== null && (!parent || this.isOver(parent, now)))
+    ) {
+      // Deleting a parent deletes its API tokens too (ON DELETE CASCADE).
+      await this.sessions.delete({ idHash: session.idHash });
+      return true;
+    }
+    return false;
+  }
+
+  private isLive({ session, parent }: SessionRow, now: Date): boolean {
+    return (
+      !this.isOver(session, now) &&
+      (session.parentIdHash === null || (parent !== null && !this.isOver(parent, now)))
+    );
+  }
+
+  /** Past its absolute end, or idle for too long. */
+  private isOver(session: SessionEntity, now: Date): boolean {
+    const idleMs = now.getTime() - session.lastSeenAt.getTime();
+    return session.expiresAt <= now || idleMs > this.config.session.idleTimeoutSeconds * 1000;
   }
 
   private async read(idHash: string): Promise<SessionRow | null> {
@@ -121,26 +166,28 @@ export class SessionsService {
     return { session, parent: this.parentColumns.hydrate(row), user };
   }
 
-  /** Ends one session, and the API tokens minted from it. */
-  async destroy(
-    rawId: string | undefined,
-    manager: EntityManager = this.sessions.manager,
-  ): Promise<void> {
-    if (rawId) await manager.getRepository(SessionEntity).delete({ idHash: sha256(rawId) });
+  /**
+   * Ends one session, and the API tokens minted from it; returns once no instance accepts them
+   * any more (CacheCoherence.settle).
+   */
+  async destroy(rawId: string | undefined): Promise<void> {
+    if (!rawId) return;
+    const idHash = sha256(rawId);
+    await this.sessions.delete({ idHash });
+    this.cache.evict(idHash);
+    await this.coherence.settle();
   }
 
-  /** Signs a user out everywhere: every session and every API token they hold. */
+  /** Within a caller's transaction (sign-in replacing a session): not waited for everywhere. */
+  async destroyWithin(manager: EntityManager, rawId: string): Promise<void> {
+    await manager.getRepository(SessionEntity).delete({ idHash: sha256(rawId) });
+  }
+
+  /** Signs a user out everywhere, every session and API token they hold; returns as destroy() does. */
   async destroyAllOf(userId: string): Promise<void> {
     await this.sessions.delete({ userId });
-  }
-
-  /** False (and the session deleted) once it is past its absolute end or idle for too long. */
-  private async stillLive(session: SessionEntity, now: Date): Promise<boolean> {
-    const idleMs = now.getTime() - session.lastSeenAt.getTime();
-    if (session.expiresAt > now && idleMs <= this.config.session.idleTimeoutSeconds * 1000)
-      return true;
-    await this.sessions.delete({ idHash: session.idHash });
-    return false;
+    this.cache.evictGroup(userId);
+    await this.coherence.settle();
   }
 
   private endFrom(now: Date): Date {

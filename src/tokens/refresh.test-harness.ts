@@ -83,6 +83,11 @@ export class FakeTokenStore {
     return Promise.resolve(this.row && this.row.userId === userId ? { ...this.row } : null);
   }
 
+  /** No cache here: the TokenStore's own is tested against a database (test/read-cache.*). */
+  findForRequest(userId: string): Promise<OAuthTokenEntity | null> {
+    return this.findByUser(userId);
+  }
+
   findById(id: string): Promise<OAuthTokenEntity | null> {
     return Promise.resolve(this.row && this.row.id === id ? { ...this.row } : null);
   }

@@ -97,9 +97,12 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     }
   }
 
-  /** The user's token row if its grant is usable, else REAUTH_REQUIRED. */
-  async activeRow(userId: string): Promise<OAuthTokenEntity> {
-    const row = await this.store.findByUser(userId);
+  /**
+   * The user's token row if its grant is usable, else REAUTH_REQUIRED. `cached`: it may come from
+   * memory (TokenStore.findForRequest), as every request's first read does.
+   */
+  async activeRow(userId: string, { cached = false } = {}): Promise<OAuthTokenEntity> {
+    const row = await (cached ? this.store.findForRequest(userId) : this.store.findByUser(userId));
     if (!row) {
       throw reauthRequired(
         this.config,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, LessThanOrEqual, type Repository } from 'typeorm';
+import { CacheCoherence } from '../cache/cache-coherence.js';
 import { PeriodicProvider } from '../common/periodic-task.js';
 import { GoogleApiError } from '../google/google-api.error.js';
 import { GoogleClient } from '../google/google.client.js';
@@ -30,6 +31,7 @@ export class TokenRevoker extends PeriodicProvider {
     @InjectRepository(PendingRevocationEntity)
     private readonly pending: Repository<PendingRevocationEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly coherence: CacheCoherence,
   ) {
     super('Revocation retries', OUTBOX_INTERVAL_MS);
   }
@@ -38,14 +40,20 @@ export class TokenRevoker extends PeriodicProvider {
     await this.retryPending();
   }
 
-  /** Returns true when Google confirmed at once, false when the revocation was queued for retry. */
+  /**
+   * Returns true when Google confirmed at once, false when the revocation was queued for retry;
+   * either way once no instance serves the tokens any more (CacheCoherence.settle).
+   */
   async revoke(userId: string): Promise<boolean> {
     // A sign-in or refresh landing while Google answers changes the row: then revoke what it wrote too.
     for (let attempt = 1; ; attempt++) {
       const row = await this.store.findByUser(userId);
       if (!row || row.state === StoredTokenState.Revoked) return true;
       const outcome = await this.revokeRow(row);
-      if (outcome !== 'row-changed') return outcome === 'confirmed';
+      if (outcome !== 'row-changed') {
+        await this.coherence.settle();
+        return outcome === 'confirmed';
+      }
       if (attempt === REVOKE_ATTEMPTS)
         throw new Error('the token row kept changing during revocation');
     }

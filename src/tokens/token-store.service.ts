@@ -4,6 +4,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import { OAuthTokenEntity, StoredTokenState } from './oauth-token.entity.js';
 import { GrantFailureReason } from './grant-failure-reason.js';
+import { CacheCoherence } from '../cache/cache-coherence.js';
+import { ReadCache } from '../cache/read-cache.js';
 import { RawSelect } from '../database/raw-select.js';
 import { TokenCipher, tokenPlace } from './token-cipher.js';
 import { TokenEventEntity, TokenEventType } from './token-event.entity.js';
@@ -19,6 +21,9 @@ import { unionScopes } from '../google/scopes.js';
 const PROVIDER = 'google';
 const INVALID_GRANT = 'invalid_grant';
 const SIGN_IN_WRITE_ATTEMPTS = 5;
+/** Active grants kept in memory (see CacheCoherence); about 2 KiB each. */
+const MAX_CACHED_ROWS = 10_000;
+const MAX_CACHED_ROW_AGE_MS = 60_000;
 
 /**
  * Reads and writes users' Google tokens, encrypting every secret on the way in. Every write of
@@ -28,14 +33,35 @@ const SIGN_IN_WRITE_ATTEMPTS = 5;
 @Injectable()
 export class TokenStore {
   private readonly logger = new Logger(TokenStore.name);
+  private readonly activeRows: ReadCache<OAuthTokenEntity>;
 
   constructor(
     @InjectRepository(OAuthTokenEntity) private readonly tokens: Repository<OAuthTokenEntity>,
     @InjectRepository(TokenEventEntity) private readonly events: Repository<TokenEventEntity>,
     private readonly cipher: TokenCipher,
-  ) {}
+    coherence: CacheCoherence,
+  ) {
+    this.activeRows = new ReadCache(coherence, {
+      name: 'tokens',
+      maxEntries: MAX_CACHED_ROWS,
+      maxAgeMs: MAX_CACHED_ROW_AGE_MS,
+      changes: { oauth_tokens: 'key' },
+    });
+  }
 
-  /** Read on every request that needs a token: raw SQL (see RawSelect), fresh from the database each time. */
+  /**
+   * The user's row as a request needs it: an active grant may come from memory (see
+   * CacheCoherence), anything else is read from the database.
+   */
+  findForRequest(userId: string): Promise<OAuthTokenEntity | null> {
+    return this.activeRows.get(
+      userId,
+      () => this.findByUser(userId),
+      (row) => row.state === StoredTokenState.Active && {},
+    );
+  }
+
+  /** Read on every request that needs a token: raw SQL (see RawSelect), fresh from the database. */
   async findByUser(userId: string): Promise<OAuthTokenEntity | null> {
     const { select, sql } = this.byUserRead();
     const rows: Record<string, unknown>[] = await this.tokens.manager.query(sql, [
@@ -135,7 +161,10 @@ export class TokenStore {
         receivedAt,
         requestedScopes,
       });
-      if (written) return written;
+      if (written) {
+        this.activeRows.evict(userId);
+        return written;
+      }
       if (attempt === SIGN_IN_WRITE_ATTEMPTS)
         throw new Error('the token row kept changing during sign-in');
     }
@@ -295,6 +324,7 @@ export class TokenStore {
       { id: refreshed.id, version: baseVersion },
       { ...values, version: baseVersion + 1 },
     );
+    this.activeRows.evict(refreshed.userId);
     let version = baseVersion + 1;
     if (saved.affected !== 1) {
       const overStaleMark = await this.tokens.update(
@@ -335,6 +365,7 @@ export class TokenStore {
       },
     );
     if (affected !== 1) return false;
+    this.activeRows.evict(row.userId);
     await this.recordEvent(row.userId, TokenEventType.ReauthRequired, code, null, reason);
     return true;
   }
@@ -362,6 +393,7 @@ export class TokenStore {
       },
     );
     if (affected !== 1) return false;
+    this.activeRows.evict(row.userId);
     await manager
       .getRepository(TokenEventEntity)
       .insert({ userId: row.userId, type: TokenEventType.Revoked, detail });

@@ -43,7 +43,7 @@ export class TokenService {
    * `scopes`, fails with INSUFFICIENT_SCOPE unless Google granted every one of them.
    */
   async getValidAccessToken(userId: string, { scopes = [] }: AccessNeeds = {}): Promise<string> {
-    let row = await this.refresher.activeRow(userId);
+    let row = await this.refresher.activeRow(userId, { cached: true });
     this.requireScopes(row, scopes);
     if (!meets(row, this.usableNeed(), Date.now())) {
       this.metrics.requestRefreshWaits.inc();
@@ -137,7 +137,7 @@ export class TokenService {
   }
 
   async status(userId: string): Promise<TokenStatus> {
-    return tokenStatusOf(await this.existingRow(userId), this.config.google);
+    return tokenStatusOf(await this.existingRow(userId, { cached: true }), this.config.google);
   }
 
   /** Throws INSUFFICIENT_SCOPE when the grant lacks any of `scopes`. */
@@ -164,8 +164,8 @@ export class TokenService {
     );
   }
 
-  private async existingRow(userId: string): Promise<OAuthTokenEntity> {
-    const row = await this.store.findByUser(userId);
+  private async existingRow(userId: string, { cached = false } = {}): Promise<OAuthTokenEntity> {
+    const row = await (cached ? this.store.findForRequest(userId) : this.store.findByUser(userId));
     if (!row) {
       throw reauthRequired(
         this.config,

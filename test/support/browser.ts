@@ -53,11 +53,16 @@ export class TestBrowser {
     this.cookies.set(name, value);
   }
 
+  /** The Cookie header this browser sends. */
+  cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
   private async send(
     url: string,
     init: { method: string; headers: Record<string, string>; body?: string },
   ) {
-    const cookieHeader = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const cookieHeader = this.cookieHeader();
     const response = await fetch(url, {
       ...init,
       headers: { ...init.headers, ...(cookieHeader ? { cookie: cookieHeader } : {}) },

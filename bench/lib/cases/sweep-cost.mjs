@@ -26,6 +26,9 @@ const { TokenEventEntity } =
 const { TokenStore } = /** @type {typeof import('../../../src/tokens/token-store.service.js')} */ (
   await fromDist('src/tokens/token-store.service.js')
 );
+const { CacheCoherence } = /** @type {typeof import('../../../src/cache/cache-coherence.js')} */ (
+  await fromDist('src/cache/cache-coherence.js')
+);
 
 /** @typedef {import('../database.mjs').BenchDatabase} BenchDatabase */
 /** @typedef {import('../context.mjs').BenchContext['settings']['sweep']} SweepSettings */
@@ -63,6 +66,12 @@ export async function sweepCost(ctx, { tokenIds }) {
       dataSource.getRepository(OAuthTokenEntity),
       dataSource.getRepository(TokenEventEntity),
       new TokenCipher(parseKeyring(ctx.keyring)),
+      // Only the due-token queries run here: no cache.
+      new CacheCoherence(
+        /** @type {import('../../../src/config/app-config.js').AppConfig} */ (
+          /** @type {unknown} */ ({ database: { type: 'postgres', url: db.url }, cacheMaxLagMs: 0 })
+        ),
+      ),
     );
     // Every seeded token far from expiry, then exactly `due` of them inside the window.
     await db.query(
