@@ -62,8 +62,8 @@ describe('sessions and tokens kept in memory, on two instances of one PostgreSQL
       startTestApp({ ...database, url: proxiedUrl }, env),
     ]);
     for (const app of [first, second])
-      await until('the cache listening', async () =>
-        app.app.get(CacheCoherence).isCoherent() ? true : undefined,
+      await until('the cache listening', () =>
+        Promise.resolve(app.app.get(CacheCoherence).isCoherent() ? true : undefined),
       );
   });
 
@@ -131,7 +131,10 @@ describe('sessions and tokens kept in memory, on two instances of one PostgreSQL
       dispatcher: connection,
       signal: AbortSignal.timeout(3000),
     })
-      .then((response) => response.body.json(), (error: Error) => ({ aborted: error.name }))
+      .then(
+        (response) => response.body.json(),
+        (error: Error) => ({ aborted: error.name }),
+      )
       .finally(() => connection.destroy());
     expect(answer).not.toHaveProperty('data.me');
     expect(await hits(second, 'sessions')).toBe(hitsBefore);
@@ -150,7 +153,9 @@ describe('a read that spans a change does not fill the cache', () => {
     const config = loadConfig({ DATABASE_URL: database.url }) as AppConfig;
     coherence = new CacheCoherence(config);
     coherence.onApplicationBootstrap();
-    await until('the cache listening', async () => (coherence.isCoherent() ? true : undefined));
+    await until('the cache listening', () =>
+      Promise.resolve(coherence.isCoherent() ? true : undefined),
+    );
   });
 
   afterAll(async () => {
@@ -169,9 +174,9 @@ describe('a read that spans a change does not fill the cache', () => {
       changes: { users: 'key' },
     });
     let reads = 0;
-    const read = (value: string) => async () => {
+    const read = (value: string) => () => {
       reads++;
-      return value;
+      return Promise.resolve(value);
     };
     expect(await cache.get('u1', read('one'), () => ({}))).toBe('one');
     expect(await cache.get('u1', read('two'), () => ({}))).toBe('one');
