@@ -19,6 +19,7 @@ import { refuseWhile } from './common/refuse-while.js';
 import { DatabaseFileWatch } from './database/database-file.watch.js';
 import { serveLiveness } from './health/liveness.js';
 import { registerWithEmbeddedEmulator } from './risc/embedded-registration.js';
+import { RiscHttpLimits } from './risc/risc-http-limits.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 const PLUGIN_START_TIMEOUT_MS = 60_000;
@@ -99,6 +100,7 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   await app.register(fastifyCookie);
   addSecurityHeaders(app.getHttpAdapter().getInstance());
   app.get(ConnectionDrainer).attach(app.getHttpAdapter().getInstance());
+  app.get(RiscHttpLimits).attach(app.getHttpAdapter().getInstance());
   refuseForeignOrigins(app.getHttpAdapter().getInstance(), config.publicUrl);
   const databaseFile = app.get(DatabaseFileWatch);
   refuseWhile(app.getHttpAdapter().getInstance(), () => databaseFile.refusal, {
