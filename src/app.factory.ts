@@ -3,10 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger as PinoLogger } from 'nestjs-pino';
+import { Logger as PinoLogger, PinoLogger as RootLogger } from 'nestjs-pino';
 import { pino } from 'pino';
 import { AppModule } from './app.module.js';
 import { baseLogOptions, logDestination, logFormatOf } from './logging/log-format.js';
+import { logRequests } from './logging/request-log.js';
 import { EMBEDDED_EMULATOR_PATH, type AppConfig, type ConfigDraft } from './config/app-config.js';
 import { withDevelopmentSecrets } from './config/development-secrets.js';
 import { runMigrations, withDataSource } from './database/run-migrations.js';
@@ -91,6 +92,7 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(PinoLogger));
+  logRequests(app.getHttpAdapter().getInstance(), RootLogger.root);
   app
     .getHttpAdapter()
     .getInstance()
