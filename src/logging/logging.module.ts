@@ -30,11 +30,11 @@ import { redactUrl } from './redaction.js';
         };
         const destination = logDestination(logFormatOf(config));
         return {
-          // Every path: nestjs-pino's default ('{/*splat}') matched only / with Nest 12 on Fastify.
-          forRoutes: [
-            { path: '/', method: RequestMethod.ALL },
-            { path: '*splat', method: RequestMethod.ALL },
-          ],
+          // Every path, as one middleware path (nestjs-pino's default '{/*splat}' matched only / with
+          // Nest 12 on Fastify; '/' and '*splat' mounted each middleware twice on middie). Not
+          // /health/live: Fastify answers it without Nest, so nothing logs in its context.
+          forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+          exclude: [{ path: 'health/live', method: RequestMethod.ALL }],
           pinoHttp: destination ? [options, destination] : options,
         };
       },
