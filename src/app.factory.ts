@@ -96,8 +96,9 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onSend', async (request, reply) => {
+    .addHook('onSend', (request, reply, payload, done) => {
       reply.header('x-request-id', request.id);
+      done(null, payload);
     });
   await app.register(fastifyCookie);
   addSecurityHeaders(app.getHttpAdapter().getInstance());
