@@ -1,3 +1,5 @@
+import { EventEmitter, once } from 'node:events';
+import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import Fastify from 'fastify';
@@ -7,11 +9,18 @@ import { logRequests } from './request-log.js';
 
 const SECRET = 'canary-5be1';
 
-/** A Fastify app whose request lines (and any other log line) land in `lines`, parsed. */
-async function appLoggingTo(lines: Array<Record<string, unknown>>) {
+/**
+ * A Fastify app whose request lines (and any other log line) land in `lines`, parsed; `events`
+ * hears `line` for each and `slow` when a request to /slow arrives.
+ */
+async function appLoggingTo(
+  lines: Array<Record<string, unknown>>,
+  events: EventEmitter = new EventEmitter(),
+) {
   const capture = new Writable({
     write(chunk: Buffer, _encoding, done) {
       lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+      events.emit('line');
       done();
     },
   });
@@ -20,6 +29,11 @@ async function appLoggingTo(lines: Array<Record<string, unknown>>) {
   logRequests(fastify, logger);
   fastify.get('/page', (_request, reply) => reply.send('page'));
   fastify.get('/broken', (_request, reply) => reply.code(502).send('upstream down'));
+  // Answers only once the client has gone.
+  fastify.get('/slow', (request, reply) => {
+    request.raw.once('close', () => void reply.send('too late'));
+    events.emit('slow');
+  });
   await fastify.ready();
   return { fastify, logger };
 }
@@ -73,6 +87,28 @@ describe('logRequests', () => {
       }),
     );
     expect(lines[1].grant).toEqual({ refreshToken: '[redacted]' });
+    await fastify.close();
+  });
+
+  it('says a request was aborted when the client left before the answer', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const events = new EventEmitter();
+    const { fastify } = await appLoggingTo(lines, events);
+    const url = await fastify.listen({ host: '127.0.0.1', port: 0 });
+    const client = httpRequest(`${url}/slow`);
+    client.on('error', () => undefined);
+    const arrived = once(events, 'slow');
+    client.end();
+    await arrived;
+    const logged = once(events, 'line');
+    client.destroy();
+    await logged;
+    expect(lines).toEqual([
+      expect.objectContaining({
+        req: expect.objectContaining({ url: '/slow' }),
+        msg: 'request aborted',
+      }),
+    ]);
     await fastify.close();
   });
 });
