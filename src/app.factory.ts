@@ -3,10 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger as PinoLogger } from 'nestjs-pino';
+import { Logger as PinoLogger, PinoLogger as RootLogger } from 'nestjs-pino';
 import { pino } from 'pino';
 import { AppModule } from './app.module.js';
 import { baseLogOptions, logDestination, logFormatOf } from './logging/log-format.js';
+import { logRequests } from './logging/request-log.js';
 import { EMBEDDED_EMULATOR_PATH, type AppConfig, type ConfigDraft } from './config/app-config.js';
 import { withDevelopmentSecrets } from './config/development-secrets.js';
 import { runMigrations, withDataSource } from './database/run-migrations.js';
@@ -19,6 +20,7 @@ import { refuseWhile } from './common/refuse-while.js';
 import { DatabaseFileWatch } from './database/database-file.watch.js';
 import { serveLiveness } from './health/liveness.js';
 import { registerWithEmbeddedEmulator } from './risc/embedded-registration.js';
+import { RiscHttpLimits } from './risc/risc-http-limits.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 const PLUGIN_START_TIMEOUT_MS = 60_000;
@@ -90,15 +92,18 @@ export async function startApp(draft: ConfigDraft): Promise<RunningApp> {
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(PinoLogger));
+  logRequests(app.getHttpAdapter().getInstance(), RootLogger.root);
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onSend', async (request, reply) => {
+    .addHook('onSend', (request, reply, payload, done) => {
       reply.header('x-request-id', request.id);
+      done(null, payload);
     });
   await app.register(fastifyCookie);
   addSecurityHeaders(app.getHttpAdapter().getInstance());
   app.get(ConnectionDrainer).attach(app.getHttpAdapter().getInstance());
+  app.get(RiscHttpLimits).attach(app.getHttpAdapter().getInstance());
   refuseForeignOrigins(app.getHttpAdapter().getInstance(), config.publicUrl);
   const databaseFile = app.get(DatabaseFileWatch);
   refuseWhile(app.getHttpAdapter().getInstance(), () => databaseFile.refusal, {

@@ -64,6 +64,10 @@ describe.each(['sqlite', 'postgres'] as const)('a failed query on %s', (kind) =>
     // no parameter of the statement (the user's sub, email, name) reached the log
     expect(app.output()).not.toContain(canary);
     expect(callback.body).not.toContain(canary);
+    // the line was logged inside the request: it carries the id the answer echoed
+    const requestId = callback.headers.get('x-request-id');
+    expect(requestId).toMatch(/^[\w.-]{8,64}$/);
+    expect(requestIdsOf(app, 'INSERT INTO "users"')).toContain(requestId);
   });
 });
 
@@ -82,6 +86,15 @@ async function untilLogged(app: AppProcess, text: string): Promise<string[]> {
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The request ids (`req.id`) of the JSON log lines that contain `text`. */
+function requestIdsOf(app: AppProcess, text: string): unknown[] {
+  return app
+    .output()
+    .split('\n')
+    .filter((line) => messageOf(line).includes(text))
+    .map((line) => (JSON.parse(line) as { req?: { id?: unknown } }).req?.id);
 }
 
 /** A JSON log line as the strings it carries, nested ones included; any other line as it is. */

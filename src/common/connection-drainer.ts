@@ -14,8 +14,9 @@ export class ConnectionDrainer implements BeforeApplicationShutdown {
   }
 
   attach(fastify: FastifyInstance): void {
-    fastify.addHook('onSend', async (_request, reply) => {
+    fastify.addHook('onSend', (_request, reply, payload, done) => {
       if (this.closing) reply.header('connection', 'close');
+      done(null, payload);
     });
   }
 }

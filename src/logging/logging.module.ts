@@ -6,7 +6,7 @@ import { baseLogOptions, logDestination, logFormatOf } from './log-format.js';
 import { redactUrl } from './redaction.js';
 
 /**
- * Logs through pino, one line per request with Fastify's request id (see app.factory.ts): JSON,
+ * Logs through pino, one line per request with Fastify's request id (request-log.ts): JSON,
  * or readable lines in development at a terminal (log-format.ts). Secrets are removed at the
  * logger: see redaction.ts.
  */
@@ -17,6 +17,8 @@ import { redactUrl } from './redaction.js';
       useFactory: (config: AppConfig) => {
         const options = {
           ...baseLogOptions(config),
+          // The request line is written by request-log.ts, without pino-http's per-line redaction.
+          autoLogging: false,
           serializers: {
             req: (request: { id: unknown; method: string; url: string }) => ({
               id: request.id,
@@ -28,11 +30,11 @@ import { redactUrl } from './redaction.js';
         };
         const destination = logDestination(logFormatOf(config));
         return {
-          // Every path: nestjs-pino's default ('{/*splat}') matched only / with Nest 12 on Fastify.
-          forRoutes: [
-            { path: '/', method: RequestMethod.ALL },
-            { path: '*splat', method: RequestMethod.ALL },
-          ],
+          // Every path, as one middleware path (nestjs-pino's default '{/*splat}' matched only / with
+          // Nest 12 on Fastify; '/' and '*splat' mounted each middleware twice on middie). Not
+          // /health/live: Fastify answers it without Nest, so nothing logs in its context.
+          forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+          exclude: [{ path: 'health/live', method: RequestMethod.ALL }],
           pinoHttp: destination ? [options, destination] : options,
         };
       },

@@ -1,5 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app-config.js';
@@ -19,25 +18,35 @@ const THROTTLER_NAME = 'risc-ip';
  * and a parser that hands the SET over as text.
  */
 @Injectable()
-export class RiscHttpLimits implements OnModuleInit {
+export class RiscHttpLimits {
   constructor(
-    private readonly adapterHost: HttpAdapterHost,
     @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  onModuleInit(): void {
-    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+  /**
+   * Must run before the app is initialised: the limit is an `onRequest` hook of the RISC route
+   * alone (other requests do not pay for it), added as Nest registers that route.
+   */
+  attach(fastify: FastifyInstance): void {
     fastify.addContentTypeParser(
       SET_MEDIA_TYPES,
       { parseAs: 'string', bodyLimit: RISC_BODY_LIMIT_BYTES },
       (_request, body, done) => done(null, body),
     );
-    fastify.addHook('onRequest', (request, reply) => this.limit(request, reply));
+    let attached = false;
+    fastify.addHook('onRoute', (route) => {
+      if (route.url !== RISC_PATH) return;
+      const limit = (request: FastifyRequest, reply: FastifyReply) => this.limit(request, reply);
+      route.onRequest = [...toArray(route.onRequest), limit];
+      attached = true;
+    });
+    fastify.addHook('onReady', (done) =>
+      done(attached ? undefined : new Error(`${RISC_PATH} was registered without its limits`)),
+    );
   }
 
   private async limit(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (request.routeOptions.url !== RISC_PATH) return;
     const record = await countAddress(this.storage, request, {
       name: THROTTLER_NAME,
       perWindow: this.config.rateLimits.riscPerMinute,
@@ -50,4 +59,9 @@ export class RiscHttpLimits implements OnModuleInit {
     if (Number(request.headers['content-length'] ?? 0) > RISC_BODY_LIMIT_BYTES)
       await reply.code(413).send();
   }
+}
+
+function toArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
 }
