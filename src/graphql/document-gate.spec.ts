@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkDocument } from './document-gate.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { checkDocument, documentGate } from './document-gate.js';
 import { maxTokensFor, type QueryLimits } from './query-limits.js';
 
 const LIMITS: QueryLimits = {
@@ -41,5 +42,28 @@ describe('checkDocument', () => {
 
   it('lets a document within the limits through', () => {
     expect(checkDocument('{ me { id } }', LIMITS)).toBe(null);
+  });
+});
+
+describe('documentGate', () => {
+  /** What the gate answered for `query` sent as a POST body: the refusal's status, or 'passed'. */
+  async function gate(check: ReturnType<typeof documentGate>, query: string): Promise<unknown> {
+    let status: unknown = 'passed';
+    const reply = {
+      code: (code: number) => ({ send: () => Promise.resolve((status = code)) }),
+    };
+    await check(
+      { method: 'POST', body: { query } } as unknown as FastifyRequest,
+      reply as unknown as FastifyReply,
+    );
+    return status;
+  }
+
+  it('refuses a document over a limit every time it comes, and passes a good one every time', async () => {
+    const check = documentGate({ ...LIMITS, maxDepth: 2 });
+    const tooDeep = '{ a { b { c { d } } } }';
+    const good = '{ me { email } }';
+    expect([await gate(check, tooDeep), await gate(check, good)]).toEqual([400, 'passed']);
+    expect([await gate(check, tooDeep), await gate(check, good)]).toEqual([400, 'passed']);
   });
 });

@@ -3,6 +3,9 @@ import { parse, type DocumentNode, type GraphQLError } from 'graphql';
 import { AppErrorCode } from '../common/app-error.js';
 import { findLimitBreach, type QueryLimits } from './query-limits.js';
 
+/** Documents that passed the limits remembered per app, so a repeated one is not parsed twice. */
+const REMEMBERED_DOCUMENTS = 1000;
+
 interface Refusal {
   message: string;
   locations?: readonly { line: number; column: number }[];
@@ -17,12 +20,16 @@ interface Refusal {
  * capped document parses in microseconds) or found in its cache.
  */
 export function documentGate(limits: QueryLimits) {
+  // Documents that passed, oldest first: the verdict never changes, and clients repeat theirs.
+  const passed = new Set<string>();
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const source = querySource(request);
     // Mercurius answers requests without a query (or with a malformed body) itself.
-    if (source === undefined) return;
+    if (source === undefined || passed.has(source)) return;
     const refusal = checkDocument(source, limits);
-    if (refusal) await reply.code(400).send({ data: null, errors: [refusal] });
+    if (refusal) return void (await reply.code(400).send({ data: null, errors: [refusal] }));
+    if (passed.size >= REMEMBERED_DOCUMENTS) passed.delete(passed.values().next().value!);
+    passed.add(source);
   };
 }
 
