@@ -157,6 +157,7 @@ describe('npm run bench, smoke version (small N, short loads)', () => {
     ]);
     expect(rows.filter((row) => row.kind === 'app').map((row) => row.name)).toEqual([
       '/health/live',
+      '__typename',
       'me',
       'tokenStatus',
       'profile',

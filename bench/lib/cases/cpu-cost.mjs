@@ -35,6 +35,8 @@ import { median } from './footprint.mjs';
 /** The operations whose CPU is measured, by name (run.mjs --ops picks some). */
 export const APP_OPERATIONS = {
   '/health/live': null,
+  // No resolver: every hook and Mercurius run, Nest's resolver pipeline (guards, interceptors) does not.
+  __typename: '{ __typename }',
   me: '{ me { email } }',
   tokenStatus: '{ tokenStatus { state scopes expiresAt expiresInSeconds hasRefreshToken } }',
   profile: '{ profile { email name } }',
