@@ -46,7 +46,7 @@ export class SessionsService {
   private readonly sessionColumns: RawSelect<SessionEntity>;
   private readonly parentColumns: RawSelect<SessionEntity>;
   private readonly userColumns: RawSelect<UserEntity>;
-  /** Every request reads its session: one statement, built once, for the session, its parent and its user. */
+  /** A session read from the database: one statement, built once, for the session, its parent and its user. */
   private readonly readSql: string;
   private readonly cache: ReadCache<SessionRow>;
 

@@ -61,7 +61,7 @@ export class TokenStore {
     );
   }
 
-  /** Read on every request that needs a token: raw SQL (see RawSelect), fresh from the database. */
+  /** The user's row, fresh from the database: raw SQL (see RawSelect). */
   async findByUser(userId: string): Promise<OAuthTokenEntity | null> {
     const { select, sql } = this.byUserRead();
     const rows: Record<string, unknown>[] = await this.tokens.manager.query(sql, [
