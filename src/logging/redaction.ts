@@ -11,28 +11,34 @@ const SECRET_PARAMETERS = new Set([
   'nonce',
 ]);
 
+/** Field names that hold secrets: blanked at the top of a log line and one level below. */
+const SECRET_FIELDS = [
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'accessToken',
+  'refreshToken',
+  'idToken',
+  'client_secret',
+  'clientSecret',
+  'code_verifier',
+  'token',
+  'password',
+  'tokenKeyring',
+  // A failed query's values (TypeORM's QueryFailedError): hashes, ciphertexts, emails.
+  'parameters',
+  'detail',
+];
+
 /** Object paths pino blanks out wherever they appear in a log line. */
 export const REDACTED_PATHS = [
   'req.headers.cookie',
   'req.headers.authorization',
   'res.headers["set-cookie"]',
-  '*.access_token',
-  '*.refresh_token',
-  '*.id_token',
-  '*.accessToken',
-  '*.refreshToken',
-  '*.idToken',
-  '*.client_secret',
-  '*.clientSecret',
-  '*.code_verifier',
-  '*.token',
-  '*.password',
-  '*.tokenKeyring',
-  // A failed query's values (TypeORM's QueryFailedError): hashes, ciphertexts, emails.
-  '*.parameters',
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((field) => `*.${field}`),
   '*.driverError.parameters',
   '*.driverError.detail',
-  '*.detail',
 ];
 
 /** The URL with the value of every secret query parameter replaced, so callbacks can be logged. */

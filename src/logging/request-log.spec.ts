@@ -79,7 +79,8 @@ describe('logRequests', () => {
       headers: { cookie: `sid=${SECRET}`, authorization: `Bearer ${SECRET}` },
     });
     logger.info({ grant: { refreshToken: SECRET } }, 'not a request line');
-    expect(lines).toHaveLength(2);
+    logger.info({ refreshToken: SECRET, access_token: SECRET }, 'secrets at the top');
+    expect(lines).toHaveLength(3);
     expect(JSON.stringify(lines)).not.toContain(SECRET);
     expect(lines[0].req).toEqual(
       expect.objectContaining({
@@ -87,6 +88,7 @@ describe('logRequests', () => {
       }),
     );
     expect(lines[1].grant).toEqual({ refreshToken: '[redacted]' });
+    expect([lines[2].refreshToken, lines[2].access_token]).toEqual(['[redacted]', '[redacted]']);
     await fastify.close();
   });
 
