@@ -69,11 +69,7 @@ describe('sessions and tokens kept in memory, on two instances of one PostgreSQL
 
   afterAll(async () => {
     await proxy?.cut();
-    console.log('cut');
-    await first?.stop();
-    console.log('first');
-    await second?.stop();
-    console.log('second');
+    await Promise.all([first?.stop(), second?.stop()]);
     await emulator?.close();
     await proxy?.stop();
     await database?.drop();

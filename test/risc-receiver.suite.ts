@@ -283,7 +283,8 @@ export function describeRiscReceiver(kind: DatabaseKind): void {
           },
         }),
       ).toString('base64url');
-      const flipped = (signature[5] === 'A' ? 'B' : 'A') + signature.slice(1);
+      // Its first character changed, so it never equals the genuine one.
+      const flipped = (signature[0] === 'A' ? 'B' : 'A') + signature.slice(1);
       for (const forged of [
         `${header}.${forgedPayload}.${signature}`,
         `${header}.${payload}.${flipped}`,
