@@ -30,6 +30,27 @@ async function outcome(browser: TestBrowser, app: TestApp, query: string): Promi
   return answer.errors ? answer.errors[0].extensions?.code : 'ok';
 }
 
+/**
+ * `me` from `app` with this Cookie header: its answer, or `{ aborted }` when none came within
+ * 3 s. The request has a connection of its own, closed after, so the app can stop with it
+ * unanswered.
+ */
+async function answerWithin3s(app: TestApp, cookie: string): Promise<unknown> {
+  const connection = new Agent();
+  return request(`${app.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie },
+    body: JSON.stringify({ query: ME }),
+    dispatcher: connection,
+    signal: AbortSignal.timeout(3000),
+  })
+    .then(
+      (response) => response.body.json(),
+      (error: Error) => ({ aborted: error.name }),
+    )
+    .finally(() => connection.destroy());
+}
+
 describe('sessions and tokens kept in memory, on two instances of one PostgreSQL', () => {
   let database: TestDatabase;
   let proxy: TcpProxy;
@@ -79,13 +100,18 @@ describe('sessions and tokens kept in memory, on two instances of one PostgreSQL
     for (let round = 0; round < 10; round++) {
       await signInBehindBalancer(browser, first.url, PUBLIC_URL);
       await warm(ME, 'sessions');
+      // Sent after the sign-out with the cookie it ended (the browser drops it; a copy need not).
+      const cookie = browser.cookieHeader();
       if (round % 2 === 0) {
         expect((await browser.postForm(`${first.url}/auth/logout`, {})).status).toBe(303);
       } else {
         const answer = await graphql(browser, first.url, 'mutation { signOutEverywhere }');
         expect(answer.data).toEqual({ signOutEverywhere: true });
       }
-      expect(await outcome(browser, second, ME)).toBe('UNAUTHENTICATED');
+      expect(await answerWithin3s(second, cookie)).toEqual({
+        data: null,
+        errors: [expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED' } })],
+      });
     }
   });
 
@@ -117,23 +143,56 @@ describe('sessions and tokens kept in memory, on two instances of one PostgreSQL
     proxy.blackHole();
     await database.query('DELETE FROM sessions');
     await first.app.get(CacheCoherence).settle();
-    // The database cannot answer, so no answer may carry data: an error, or none in 3 s. The
-    // request has a connection of its own, closed after, so the app can stop with it unanswered.
-    const connection = new Agent();
-    const answer = await request(`${second.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: browser.cookieHeader() },
-      body: JSON.stringify({ query: ME }),
-      dispatcher: connection,
-      signal: AbortSignal.timeout(3000),
-    })
-      .then(
-        (response) => response.body.json(),
-        (error: Error) => ({ aborted: error.name }),
-      )
-      .finally(() => connection.destroy());
+    // The database cannot answer, so no answer may carry data.
+    const answer = await answerWithin3s(second, browser.cookieHeader());
     expect(answer).not.toHaveProperty('data.me');
     expect(await hits(second, 'sessions')).toBe(hitsBefore);
+  });
+});
+
+describe('instances configured with different CACHE_MAX_LAG_MS', () => {
+  let database: TestDatabase;
+  let proxy: TcpProxy;
+  let emulator: StandaloneEmulator;
+  let quick: TestApp;
+  let slow: TestApp;
+  const browser = new TestBrowser();
+
+  beforeAll(async () => {
+    let proxiedUrl: string;
+    ({ database, proxy, proxiedUrl } = await databaseBehindProxy());
+    emulator = await startTestEmulator(600);
+    const env = { GOOGLE_EMULATOR_URL: emulator.url, PUBLIC_URL };
+    [quick, slow] = await Promise.all([
+      startTestApp(database, { ...env, CACHE_MAX_LAG_MS: '50' }),
+      startTestApp({ ...database, url: proxiedUrl }, { ...env, CACHE_MAX_LAG_MS: '1500' }),
+    ]);
+    // The quick one has heard the slow one's heartbeat, so it knows how long to wait.
+    await until('the slow lag heard', () =>
+      Promise.resolve(quick.app.get(CacheCoherence).settleMs() > 1500 ? true : undefined),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy?.cut();
+    await Promise.all([quick?.stop(), slow?.stop()]);
+    await emulator?.close();
+    await proxy?.stop();
+    await database?.drop();
+  });
+
+  it('a sign-out waits out the longest lag, so a slow instance cut off serves nothing stale', async () => {
+    await signInBehindBalancer(browser, quick.url, PUBLIC_URL);
+    await until('`me` answered from memory', async () => {
+      const before = await hits(slow, 'sessions');
+      expect(await outcome(browser, slow, ME)).toBe('ok');
+      return (await hits(slow, 'sessions')) > before ? true : undefined;
+    });
+    proxy.blackHole();
+    // Sent after the sign-out with the cookie it ended (the browser drops it; a copy need not).
+    const cookie = browser.cookieHeader();
+    expect((await browser.postForm(`${quick.url}/auth/logout`, {})).status).toBe(303);
+    expect(await answerWithin3s(slow, cookie)).not.toHaveProperty('data.me');
   });
 });
 

@@ -16,8 +16,11 @@ import { MetricsService } from '../metrics/metrics.service.js';
 /** The channel the database's triggers announce changed rows on (migration 1764860400000). */
 export const CACHE_CHANNEL = 'tokenkeep_cache';
 
-/** A heartbeat's payload starts with this; a changed row's is `<table>:<key>`. */
+/** A heartbeat's payload, `hb:<instance>:<sequence>:<maxLagMs>`; a changed row's is `<table>:<key>`. */
 const HEARTBEAT = 'hb:';
+
+/** Another instance's CACHE_MAX_LAG_MS counts for settle() this long after its last heartbeat. */
+const PEER_LAG_KEPT_MS = 10_000;
 
 /** A heartbeat not back after this long means the connection is stuck (a partition, a stalled server). */
 const STUCK_AFTER_MS = 2000;
@@ -57,6 +60,8 @@ export class CacheCoherence implements OnApplicationBootstrap, BeforeApplication
   private generation = 0;
   private readonly handlers = new Map<string, ChangeHandler[]>();
   private readonly resetHandlers: (() => void)[] = [];
+  /** CACHE_MAX_LAG_MS of the other instances, by instance, as their heartbeats say. */
+  private readonly peerLags = new Map<string, { maxLagMs: number; heardAt: number }>();
   /** Connections already given up on, so one failure reported twice reconnects once. */
   private readonly closed = new WeakSet<pg.Client>();
 
@@ -113,8 +118,20 @@ export class CacheCoherence implements OnApplicationBootstrap, BeforeApplication
    */
   async settle(): Promise<void> {
     if (!this.enabled) return;
-    // A little over maxLag, for timer granularity.
-    await new Promise((resolve) => setTimeout(resolve, this.maxLagMs + 10));
+    await new Promise((resolve) => setTimeout(resolve, this.settleMs()));
+  }
+
+  /**
+   * How long settle() waits: the largest CACHE_MAX_LAG_MS among this instance and those heard
+   * from in the last 10 s (should they differ), and a little more for timers.
+   */
+  settleMs(now = performance.now()): number {
+    let longest = this.maxLagMs;
+    for (const [instance, peer] of this.peerLags) {
+      if (now - peer.heardAt > PEER_LAG_KEPT_MS) this.peerLags.delete(instance);
+      else longest = Math.max(longest, peer.maxLagMs);
+    }
+    return longest + 10;
   }
 
   onApplicationBootstrap(): void {
@@ -169,7 +186,7 @@ export class CacheCoherence implements OnApplicationBootstrap, BeforeApplication
     client
       .query('SELECT pg_notify($1, $2)', [
         CACHE_CHANNEL,
-        `${HEARTBEAT}${this.instance}:${this.sequence}`,
+        `${HEARTBEAT}${this.instance}:${this.sequence}:${this.maxLagMs}`,
       ])
       .catch((error: Error) => this.lost(client, error));
   }
@@ -184,9 +201,17 @@ export class CacheCoherence implements OnApplicationBootstrap, BeforeApplication
     for (const handler of handlers) handler(key);
   }
 
+  /** Another instance's heartbeat tells its lag; ours, back, confirms what we have seen. */
   private confirm(payload: string): void {
+    const [instance, sequence, maxLagMs] = payload.slice(HEARTBEAT.length).split(':');
+    if (instance !== this.instance) {
+      const lag = Number(maxLagMs);
+      if (Number.isFinite(lag))
+        this.peerLags.set(instance, { maxLagMs: lag, heardAt: performance.now() });
+      return;
+    }
     const inFlight = this.inFlight;
-    if (!inFlight || payload !== `${HEARTBEAT}${this.instance}:${inFlight.sequence}`) return;
+    if (!inFlight || Number(sequence) !== inFlight.sequence) return;
     this.confirmedSentAt = inFlight.sentAt;
     this.inFlight = undefined;
   }
