@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { CacheCoherence } from '../cache/cache-coherence.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { googleEndpoints } from '../google/google-endpoints.js';
@@ -40,6 +41,7 @@ export class SignInService {
     private readonly sessions: SessionsService,
     private readonly consent: ConsentPolicy,
     private readonly budget: RefreshTokenBudget,
+    private readonly coherence: CacheCoherence,
   ) {
     const endpoints = googleEndpoints(config.google);
     this.idTokens = new IdTokenVerifier(endpoints.jwks, endpoints.issuers, config.google.clientId, {
@@ -92,6 +94,9 @@ export class SignInService {
     });
     if (completed.written.minted)
       this.budget.noteMinted(completed.userId, completed.written.refreshTokensMinted);
+    // The new grant (scopes, refresh token) and the ended session hold on every instance before
+    // the browser is sent on.
+    await this.coherence.settle();
     return { sessionId: completed.sessionId, userId: completed.userId, returnTo };
   }
 }
