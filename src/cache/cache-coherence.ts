@@ -22,6 +22,12 @@ const HEARTBEAT = 'hb:';
 /** Another instance's CACHE_MAX_LAG_MS counts for settle() this long after its last heartbeat. */
 const PEER_LAG_KEPT_MS = 10_000;
 
+/** CACHE_MAX_LAG_MS's largest value: a heartbeat claiming more is not believed beyond it. */
+const MAX_PEER_LAG_MS = 5000;
+
+/** The key of a notice that every row of its table changed (TRUNCATE). */
+export const ALL_ROWS = '*';
+
 /** A heartbeat not back after this long means the connection is stuck (a partition, a stalled server). */
 const STUCK_AFTER_MS = 2000;
 
@@ -117,8 +123,8 @@ export class CacheCoherence implements OnApplicationBootstrap, BeforeApplication
    * it (sign-out, revocation): resolves once no instance can still serve what it replaced.
    */
   async settle(): Promise<void> {
-    if (!this.enabled) return;
-    await new Promise((resolve) => setTimeout(resolve, this.settleMs()));
+    const waitMs = this.settleMs();
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
   }
 
   /**
@@ -131,12 +137,17 @@ export class CacheCoherence implements OnApplicationBootstrap, BeforeApplication
       if (now - peer.heardAt > PEER_LAG_KEPT_MS) this.peerLags.delete(instance);
       else longest = Math.max(longest, peer.maxLagMs);
     }
-    return longest + 10;
+    return longest > 0 ? longest + 10 : 0;
   }
 
+  /**
+   * On PostgreSQL every instance listens, also with its own cache off: it must hear how long
+   * the others cache, to wait that long after its own sign-outs.
+   */
   onApplicationBootstrap(): void {
-    if (!this.enabled || this.config.database.type !== 'postgres') return;
+    if (this.config.database.type !== 'postgres') return;
     void this.connect(this.config.database.url);
+    if (!this.enabled) return;
     this.heartbeatTimer = setInterval(() => this.beat(), Math.max(1, this.maxLagMs / 4));
     this.heartbeatTimer.unref();
   }
@@ -155,6 +166,8 @@ export class CacheCoherence implements OnApplicationBootstrap, BeforeApplication
       connectionString: url,
       application_name: 'tokenkeep-cache',
       connectionTimeoutMillis: 5000,
+      // LISTEN and heartbeats too: a partition must end in a reconnect, not a hang.
+      query_timeout: 5000,
       keepAlive: true,
     });
     client.on('error', (error) => this.lost(client, error));
@@ -165,6 +178,7 @@ export class CacheCoherence implements OnApplicationBootstrap, BeforeApplication
       await client.query(`LISTEN ${CACHE_CHANNEL}`);
       if (this.stopped) return void (await client.end());
       this.client = client;
+      if (!this.enabled) return;
       this.logger.log('Listening for changed rows: sessions and tokens are cached');
       this.beat();
     } catch (error) {
@@ -207,7 +221,10 @@ export class CacheCoherence implements OnApplicationBootstrap, BeforeApplication
     if (instance !== this.instance) {
       const lag = Number(maxLagMs);
       if (Number.isFinite(lag))
-        this.peerLags.set(instance, { maxLagMs: lag, heardAt: performance.now() });
+        this.peerLags.set(instance, {
+          maxLagMs: Math.min(lag, MAX_PEER_LAG_MS),
+          heardAt: performance.now(),
+        });
       return;
     }
     const inFlight = this.inFlight;

@@ -1,11 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import type { CacheCoherence } from './cache-coherence.js';
+import { ALL_ROWS, type CacheCoherence } from './cache-coherence.js';
 
 interface Entry<V> {
   value: V;
   filledAt: number;
-  group: string | undefined;
+  groups: readonly string[];
 }
+
+/** What a changed row of a table evicts: the entry of that key, the entries of that group, or both. */
+export type ChangeReach = 'key' | 'group' | 'key-and-group';
 
 export interface ReadCacheOptions {
   /** Its label in tokenkeep_cache_lookups_total. */
@@ -14,8 +17,8 @@ export interface ReadCacheOptions {
   maxEntries: number;
   /** An entry is read again after this long, whatever the notices say. */
   maxAgeMs: number;
-  /** Tables whose changed rows evict: by the entry's key, or every entry of the group. */
-  changes: Record<string, 'key' | 'group'>;
+  /** Tables whose changed rows evict entries, and which. */
+  changes: Record<string, ChangeReach>;
 }
 
 /**
@@ -34,17 +37,19 @@ export class ReadCache<V> {
     private readonly options: ReadCacheOptions,
   ) {
     this.count = coherence.lookupCounter(options.name);
-    for (const [table, by] of Object.entries(options.changes)) {
-      const forget = by === 'key' ? this.remove.bind(this) : this.removeGroup.bind(this);
-      coherence.onChange(table, forget, () => this.clear());
-    }
+    for (const [table, reach] of Object.entries(options.changes))
+      coherence.onChange(
+        table,
+        (key) => this.forget(key, reach),
+        () => this.clear(),
+      );
   }
 
   /** The cached value of `key`, else what `read` finds (kept when `keep` says so). */
   async get(
     key: string,
     read: () => Promise<V | null>,
-    keep: (value: V) => { group?: string } | false,
+    keep: (value: V) => { groups?: readonly string[] } | false,
   ): Promise<V | null> {
     const now = performance.now();
     const entry = this.entries.get(key);
@@ -56,7 +61,7 @@ export class ReadCache<V> {
     const ticket = this.coherence.fillTicket();
     const value = await read();
     const kept = value !== null && keep(value);
-    if (kept && this.coherence.mayFill(ticket)) this.put(key, value, kept.group, now);
+    if (kept && this.coherence.mayFill(ticket)) this.put(key, value, kept.groups ?? [], now);
     else if (entry) this.remove(key);
     return value;
   }
@@ -82,14 +87,21 @@ export class ReadCache<V> {
     return this.entries.size;
   }
 
-  private put(key: string, value: V, group: string | undefined, now: number): void {
+  /** A notice: `key` changed (ALL_ROWS: the table was truncated). */
+  private forget(key: string, reach: ChangeReach): void {
+    if (key === ALL_ROWS) return this.clear();
+    if (reach !== 'group') this.remove(key);
+    if (reach !== 'key') this.removeGroup(key);
+  }
+
+  private put(key: string, value: V, groups: readonly string[], now: number): void {
     this.remove(key);
     if (this.entries.size >= this.options.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.remove(oldest);
     }
-    this.entries.set(key, { value, filledAt: now, group });
-    if (group !== undefined) {
+    this.entries.set(key, { value, filledAt: now, groups });
+    for (const group of groups) {
       const keys = this.groups.get(group) ?? new Set<string>();
       this.groups.set(group, keys.add(key));
     }
@@ -103,9 +115,10 @@ export class ReadCache<V> {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
-    if (entry.group === undefined) return;
-    const keys = this.groups.get(entry.group);
-    keys?.delete(key);
-    if (keys?.size === 0) this.groups.delete(entry.group);
+    for (const group of entry.groups) {
+      const keys = this.groups.get(group);
+      keys?.delete(key);
+      if (keys?.size === 0) this.groups.delete(group);
+    }
   }
 }

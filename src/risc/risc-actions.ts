@@ -95,7 +95,8 @@ export class RiscActions {
   ): Promise<void> {
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
       const row = await read();
-      if (!row || row.state === StoredTokenState.Revoked) return;
+      // Revoked already, maybe by a revocation still waiting out the lag itself.
+      if (!row || row.state === StoredTokenState.Revoked) return this.coherence.settle();
       if (await this.store.markReauthRequired(row, `risc:${code}`, GrantFailureReason.Revoked))
         return this.coherence.settle();
     }
@@ -106,7 +107,7 @@ export class RiscActions {
     const detail = `Google reported ${describe(event)}`;
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
       const row = await this.store.findByUser(userId);
-      if (!row || row.state === StoredTokenState.Revoked) return;
+      if (!row || row.state === StoredTokenState.Revoked) return this.coherence.settle();
       const forgotten = await this.dataSource.transaction((manager) =>
         this.store.forgetTokens(manager, row, detail),
       );

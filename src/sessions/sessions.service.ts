@@ -59,7 +59,7 @@ export class SessionsService {
       name: 'sessions',
       maxEntries: MAX_CACHED_SESSIONS,
       maxAgeMs: LAST_SEEN_GRANULARITY_MS,
-      changes: { sessions: 'key', users: 'group' },
+      changes: { sessions: 'key-and-group', users: 'group' },
     });
     const dataSource = sessions.manager.connection;
     this.sessionColumns = new RawSelect(dataSource, SessionEntity, 's');
@@ -108,7 +108,7 @@ export class SessionsService {
     let found = await this.cache.get(
       idHash,
       () => this.read(idHash),
-      (row) => this.isLive(row, now) && { group: row.user.id },
+      (row) => this.isLive(row, now) && { groups: groupsOf(row) },
     );
     if (found && !this.isLive(found, now)) {
       this.cache.evict(idHash);
@@ -205,4 +205,12 @@ export class SessionsService {
       .insert({ ...session, idHash: sha256(rawId), lastSeenAt: now });
     return rawId;
   }
+}
+
+/**
+ * What else a cached session goes with: a change of its user's row, or of the session it was
+ * minted from (an API token), evicts it too.
+ */
+function groupsOf({ session, user }: SessionRow): string[] {
+  return session.parentIdHash === null ? [user.id] : [user.id, session.parentIdHash];
 }

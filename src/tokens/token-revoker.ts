@@ -48,7 +48,11 @@ export class TokenRevoker extends PeriodicProvider {
     // A sign-in or refresh landing while Google answers changes the row: then revoke what it wrote too.
     for (let attempt = 1; ; attempt++) {
       const row = await this.store.findByUser(userId);
-      if (!row || row.state === StoredTokenState.Revoked) return true;
+      if (!row || row.state === StoredTokenState.Revoked) {
+        // Revoked already, maybe by a revocation still waiting out the lag itself.
+        await this.coherence.settle();
+        return true;
+      }
       const outcome = await this.revokeRow(row);
       if (outcome !== 'row-changed') {
         await this.coherence.settle();
