@@ -249,7 +249,7 @@ export class CacheCoherence implements OnApplicationBootstrap, BeforeApplication
     if (this.stopped) return;
     if (wasListening)
       this.logger.warn(
-        `Cache off until the database answers again: ${error?.message ?? 'connection ended'}`,
+        `Not listening for changed rows until the database answers again (nothing served from memory meanwhile): ${error?.message ?? 'connection ended'}`,
       );
     this.reconnectTimer = setTimeout(() => {
       if (this.config.database.type === 'postgres') void this.connect(this.config.database.url);
