@@ -7,6 +7,7 @@ import { TestBrowser } from './support/browser.js';
 import {
   ME,
   PUBLIC_URL,
+  cacheCoherentGauge,
   cacheHits,
   outcomeWithin3s,
   twoInstances,
@@ -107,9 +108,12 @@ describe('sessions and tokens kept in memory, on two instances of one PostgreSQL
     pair.proxy.blackHole();
     await pair.database.query('DELETE FROM sessions');
     await pair.first.app.get(CacheCoherence).settle();
-    // The database cannot answer, so no answer may carry data.
+    // The database cannot answer, so no answer may carry data; the gauge tells operators why.
     expect(await outcomeWithin3s(pair.second, ME, cookie())).not.toBe('ok');
     expect(await cacheHits(pair.second, 'sessions')).toBe(hitsBefore);
+    expect([await cacheCoherentGauge(pair.first), await cacheCoherentGauge(pair.second)]).toEqual([
+      1, 0,
+    ]);
   });
 });
 

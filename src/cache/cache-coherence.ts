@@ -9,6 +9,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import pg from 'pg';
+import { Gauge } from 'prom-client';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -76,6 +77,17 @@ export class CacheCoherence implements OnApplicationBootstrap, BeforeApplication
     @Optional() private readonly metrics?: MetricsService,
   ) {
     this.maxLagMs = config.database.type === 'postgres' ? config.cacheMaxLagMs : 0;
+    if (metrics && this.enabled) {
+      const coherentNow = () => (this.isCoherent() ? 1 : 0);
+      new Gauge({
+        name: 'tokenkeep_cache_coherent',
+        help: 'Whether this instance may answer from memory now (1): its last heartbeat came back within CACHE_MAX_LAG_MS',
+        registers: [metrics.registry],
+        collect() {
+          this.set(coherentNow());
+        },
+      });
+    }
   }
 
   /** Counts lookups of the named cache in tokenkeep_cache_lookups_total (when caching is on). */

@@ -19,6 +19,12 @@ export async function cacheHits(app: TestApp, cache: string): Promise<number> {
   return values.find((v) => v.labels.cache === cache && v.labels.result === 'hit')?.value ?? 0;
 }
 
+/** What `app`'s tokenkeep_cache_coherent gauge says now: 1 while memory may answer. */
+export async function cacheCoherentGauge(app: TestApp): Promise<number | undefined> {
+  const gauge = app.app.get(MetricsService).registry.getSingleMetric('tokenkeep_cache_coherent');
+  return (await gauge?.get())?.values[0]?.value;
+}
+
 /**
  * `query` sent to `app` with these headers: 'ok' when it answered data, else the first error
  * code, or 'aborted' when nothing came within 3 s. The request has a connection of its own,
