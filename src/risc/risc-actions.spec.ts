@@ -9,7 +9,6 @@ import type { UserEntity } from '../users/user.entity.js';
 import type { GrantFinder } from './grant-finder.js';
 import { RiscActions } from './risc-actions.js';
 import { RISC_EVENT_URIS, type RiscEventName, type SecurityEvent } from './security-events.js';
-import { CacheCoherence } from '../cache/cache-coherence.js';
 
 const ISSUER = 'http://localhost:3000/__google';
 const USER_ID = 'user-1';
@@ -48,15 +47,7 @@ function harness(options: { conflicts?: number; state?: StoredTokenState } = {})
     transaction: (work: (manager: unknown) => Promise<unknown>) => work({}),
   } as unknown as DataSource;
   const config = loadConfig({}) as AppConfig;
-  const actions = new RiscActions(
-    users,
-    dataSource,
-    store,
-    sessions,
-    {} as GrantFinder,
-    new CacheCoherence(config),
-    config,
-  );
+  const actions = new RiscActions(users, dataSource, store, sessions, {} as GrantFinder, config);
   return { actions, calls };
 }
 

@@ -3,7 +3,6 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { CacheCoherence } from '../cache/cache-coherence.js';
 import { googleEndpoints } from '../google/google-endpoints.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { GrantFailureReason } from '../tokens/grant-failure-reason.js';
@@ -32,7 +31,6 @@ export class RiscActions {
     private readonly store: TokenStore,
     private readonly sessions: SessionsService,
     private readonly grants: GrantFinder,
-    private readonly coherence: CacheCoherence,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.googleIssuers = googleEndpoints(config.google).issuers;
@@ -95,10 +93,9 @@ export class RiscActions {
   ): Promise<void> {
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
       const row = await read();
-      // Revoked already, maybe by a revocation still waiting out the lag itself.
-      if (!row || row.state === StoredTokenState.Revoked) return this.coherence.settle();
+      if (!row || row.state === StoredTokenState.Revoked) return;
       if (await this.store.markReauthRequired(row, `risc:${code}`, GrantFailureReason.Revoked))
-        return this.coherence.settle();
+        return;
     }
     throw new Error(`the grant of user ${userId} kept changing while marking it revoked`);
   }
@@ -107,11 +104,11 @@ export class RiscActions {
     const detail = `Google reported ${describe(event)}`;
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
       const row = await this.store.findByUser(userId);
-      if (!row || row.state === StoredTokenState.Revoked) return this.coherence.settle();
+      if (!row || row.state === StoredTokenState.Revoked) return;
       const forgotten = await this.dataSource.transaction((manager) =>
         this.store.forgetTokens(manager, row, detail),
       );
-      if (forgotten) return this.coherence.settle();
+      if (forgotten) return;
     }
     throw new Error(`the grant of user ${userId} kept changing while forgetting it`);
   }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Counter } from 'prom-client';
+import { CacheCoherence } from '../cache/cache-coherence.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { googleEndpoints } from '../google/google-endpoints.js';
@@ -29,6 +30,7 @@ export class RiscReceiver {
   constructor(
     private readonly actions: RiscActions,
     private readonly seen: SeenEventsStore,
+    private readonly coherence: CacheCoherence,
     metrics: MetricsService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -85,6 +87,8 @@ export class RiscReceiver {
       await this.seen.release(issuer, jti);
       throw error;
     }
+    // What the events ended (grants, sessions) holds on every instance before Google hears back.
+    await this.coherence.settle();
     return 'accepted';
   }
 

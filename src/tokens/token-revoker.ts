@@ -42,22 +42,22 @@ export class TokenRevoker extends PeriodicProvider {
 
   /**
    * Returns true when Google confirmed at once, false when the revocation was queued for retry;
-   * either way once no instance serves the tokens any more (CacheCoherence.settle).
+   * either way once no instance serves the tokens any more (CacheCoherence.settle), also when
+   * they were revoked already (maybe by a revocation still waiting that out itself).
    */
   async revoke(userId: string): Promise<boolean> {
+    const confirmed = await this.revokeStored(userId);
+    await this.coherence.settle();
+    return confirmed;
+  }
+
+  private async revokeStored(userId: string): Promise<boolean> {
     // A sign-in or refresh landing while Google answers changes the row: then revoke what it wrote too.
     for (let attempt = 1; ; attempt++) {
       const row = await this.store.findByUser(userId);
-      if (!row || row.state === StoredTokenState.Revoked) {
-        // Revoked already, maybe by a revocation still waiting out the lag itself.
-        await this.coherence.settle();
-        return true;
-      }
+      if (!row || row.state === StoredTokenState.Revoked) return true;
       const outcome = await this.revokeRow(row);
-      if (outcome !== 'row-changed') {
-        await this.coherence.settle();
-        return outcome === 'confirmed';
-      }
+      if (outcome !== 'row-changed') return outcome === 'confirmed';
       if (attempt === REVOKE_ATTEMPTS)
         throw new Error('the token row kept changing during revocation');
     }
