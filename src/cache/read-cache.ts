@@ -45,7 +45,10 @@ export class ReadCache<V> {
       );
   }
 
-  /** The cached value of `key`, else what `read` finds (kept when `keep` says so). */
+  /**
+   * The cached value of `key`, else what `read` finds (kept when `keep` says so). A cached value
+   * `keep` no longer accepts (a session past its idle time by the copy's clock) is read again.
+   */
   async get(
     key: string,
     read: () => Promise<V | null>,
@@ -53,7 +56,12 @@ export class ReadCache<V> {
   ): Promise<V | null> {
     const now = performance.now();
     const entry = this.entries.get(key);
-    if (entry && now - entry.filledAt <= this.options.maxAgeMs && this.coherence.isCoherent(now)) {
+    if (
+      entry &&
+      now - entry.filledAt <= this.options.maxAgeMs &&
+      this.coherence.isCoherent(now) &&
+      keep(entry.value)
+    ) {
       this.count(true);
       return entry.value;
     }

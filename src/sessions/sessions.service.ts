@@ -105,15 +105,11 @@ export class SessionsService {
   async resolve(rawId: string | undefined, now = new Date()): Promise<ActiveSession | null> {
     if (!rawId || rawId.length > 128) return null;
     const idHash = sha256(rawId);
-    let found = await this.cache.get(
+    const found = await this.cache.get(
       idHash,
       () => this.read(idHash),
       (row) => this.isLive(row, now) && { groups: groupsOf(row) },
     );
-    if (found && !this.isLive(found, now)) {
-      this.cache.evict(idHash);
-      found = await this.read(idHash);
-    }
     if (!found || (await this.endIfOver(found, now))) return null;
     const { session, user } = found;
     if (now.getTime() - session.lastSeenAt.getTime() > LAST_SEEN_GRANULARITY_MS) {
