@@ -1,13 +1,12 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { sha256 } from '../src/common/hash.js';
 import { TestBrowser } from './support/browser.js';
-import { graphql, graphqlData } from './support/graphql.js';
+import { graphql, graphqlData, ME } from './support/graphql.js';
 import { signIn } from './support/sign-in.js';
 import { withTestApp } from './support/test-app.js';
 import type { DatabaseKind, TestDatabase } from './support/test-database.js';
 
 const ALAN = '117350929174625391823';
-const ME = '{ me { email } }';
 
 interface SessionRow {
   id_hash: string;

@@ -2,18 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CacheCoherence } from '../src/cache/cache-coherence.js';
 import { ReadCache } from '../src/cache/read-cache.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
-import { signInBehindBalancer } from './support/balancer-sign-in.js';
+import { PUBLIC_URL, signInBehindBalancer } from './support/balancer-sign-in.js';
 import { TestBrowser } from './support/browser.js';
 import {
-  ME,
-  PUBLIC_URL,
   cacheCoherentGauge,
   cacheHits,
   outcomeWithin3s,
   twoInstances,
   warm,
 } from './support/cache-instances.js';
-import { graphql, PROFILE } from './support/graphql.js';
+import { graphql, ME, PROFILE } from './support/graphql.js';
 import { startTestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { until } from './support/until.js';

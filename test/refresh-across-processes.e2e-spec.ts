@@ -12,9 +12,8 @@ import { createTestDatabase, type TestDatabase } from './support/test-database.j
 import { diagnostic } from './support/diagnostic.js';
 import { expectPresent } from './support/expect-present.js';
 import { until } from './support/until.js';
+import { PUBLIC_URL } from './support/balancer-sign-in.js';
 
-/** The address a load balancer would serve every instance on; the test plays the balancer. */
-const PUBLIC_URL = 'http://tokenkeep.test';
 const ADA = '104892461539281739254';
 const PROFILE_SUB = '{ profile { sub } }';
 const STORM = 300;

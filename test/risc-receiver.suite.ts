@@ -11,14 +11,13 @@ import {
   type RiscDelivery,
 } from './support/emulator-admin.js';
 import { expectPresent } from './support/expect-present.js';
-import { graphql, graphqlData, PROFILE, TOKEN_STATUS } from './support/graphql.js';
+import { graphql, graphqlData, PROFILE, TOKEN_STATUS, ME } from './support/graphql.js';
 import { signIn } from './support/sign-in.js';
 import { withTestApp } from './support/test-app.js';
 import type { DatabaseKind } from './support/test-database.js';
 
 const ADA = '104892461539281739254';
 const ALAN = '117350929174625391823';
-const ME = '{ me { email } }';
 const EVENTS = '{ tokenEvents(limit: 10) { type code detail } }';
 
 interface GrantRow {

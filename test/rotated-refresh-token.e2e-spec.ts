@@ -18,6 +18,7 @@ import {
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { expireStoredTokens, type TestDatabase } from './support/test-database.js';
 import { until } from './support/until.js';
+import { PUBLIC_URL } from './support/balancer-sign-in.js';
 
 /**
  * With refresh-token rotation on, Google's answer to a refresh holds the only live refresh token:
@@ -147,14 +148,13 @@ describe('SIGKILL between Google answering with a new refresh token and the data
   let emulator: StandaloneEmulator;
   let dataDir: string;
   const running: AppProcess[] = [];
-  const publicUrl = 'http://tokenkeep.test';
   const browser = new TestBrowser();
 
   function startInstance(): Promise<AppProcess> {
     return startAppProcess({
       databaseUrl: proxiedUrl,
       emulatorUrl: emulator.url,
-      publicUrl,
+      publicUrl: PUBLIC_URL,
       dataDir,
     }).then((app) => {
       running.push(app);
@@ -182,7 +182,7 @@ describe('SIGKILL between Google answering with a new refresh token and the data
       await browser.get((await browser.get(`${first.url}/auth/google`)).location ?? ''),
     );
     const callbackUrl = await answerConsent(browser, consent, 'allow', ADA);
-    expect((await browser.get(callbackUrl.replace(publicUrl, first.url))).status).toBe(303);
+    expect((await browser.get(callbackUrl.replace(PUBLIC_URL, first.url))).status).toBe(303);
 
     const before = await storedTokens(database, ADA);
     const grantsBefore = await refreshGrants(emulator.url);

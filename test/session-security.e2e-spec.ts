@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestBrowser } from './support/browser.js';
-import { graphql } from './support/graphql.js';
+import { graphql, ME } from './support/graphql.js';
 import { answerConsent, openConsentPage, parseConsentPage, signIn } from './support/sign-in.js';
 import { sha256 } from '../src/common/hash.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { expectPresent } from './support/expect-present.js';
-
-const ME = '{ me { email } }';
 
 describe('sessions and sign-in redirects', () => {
   let database: TestDatabase;

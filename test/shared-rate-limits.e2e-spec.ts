@@ -7,9 +7,8 @@ import { graphql } from './support/graphql.js';
 import { answerConsent, parseConsentPage } from './support/sign-in.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { PUBLIC_URL } from './support/balancer-sign-in.js';
 
-/** The address a load balancer would serve both instances on; the test plays the balancer. */
-const PUBLIC_URL = 'http://tokenkeep.test';
 const GRAPHQL_PER_MINUTE = 5;
 const SIGN_IN_PER_MINUTE = 6;
 

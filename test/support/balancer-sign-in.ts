@@ -2,6 +2,9 @@ import { expect } from '@jest/globals';
 import type { TestBrowser } from './browser.js';
 import { answerConsent, openConsentPage } from './sign-in.js';
 
+/** The address a load balancer would serve several instances on (their PUBLIC_URL); tests play the balancer. */
+export const PUBLIC_URL = 'http://tokenkeep.test';
+
 /**
  * Signs in to an app that believes it lives at `publicUrl` (a "balancer" address, as app processes
  * and multi-instance tests use), by sending the callback to `appUrl` instead; `sub` picks the user.

@@ -3,15 +3,12 @@ import type { StandaloneEmulator } from '@tokenkeep/google-emulator';
 import { Agent, request } from 'undici';
 import { CacheCoherence } from '../../src/cache/cache-coherence.js';
 import { MetricsService } from '../../src/metrics/metrics.service.js';
+import { PUBLIC_URL } from './balancer-sign-in.js';
 import { startTestEmulator } from './emulator-admin.js';
 import { databaseBehindProxy, type TcpProxy } from './tcp-proxy.js';
 import { startTestApp, type TestApp } from './test-app.js';
 import type { TestDatabase } from './test-database.js';
 import { until } from './until.js';
-
-/** The address a load balancer would serve the instances on; the tests play the balancer. */
-export const PUBLIC_URL = 'http://tokenkeep.test';
-export const ME = '{ me { email } }';
 
 /** How often `app` found `cache` ('sessions' or 'tokens') in memory so far. */
 export async function cacheHits(app: TestApp, cache: string): Promise<number> {

@@ -50,6 +50,7 @@ export async function graphqlErrorCode(
   return { code: extensions.code, extensions };
 }
 
+export const ME = '{ me { email } }';
 export const PROFILE = '{ profile { sub name email emailVerified givenName familyName } }';
 export const TOKEN_STATUS =
   '{ tokenStatus { state scopes expiresAt expiresInSeconds hasRefreshToken lastRefreshedAt refreshCount } }';
